@@ -1,0 +1,3 @@
+from daihuo.cli import main
+
+main()

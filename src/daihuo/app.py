@@ -1,0 +1,138 @@
+"""The FastAPI application factory: routers, middleware, and the backends' lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from daihuo import __version__
+from daihuo.config import Settings, get_settings
+from daihuo.core.db import Database
+from daihuo.core.errors import PROBLEM_JSON, install_error_handlers, problem_type
+from daihuo.core.idempotency import IdempotencyMiddleware
+from daihuo.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from daihuo.core.redis import make_redis
+from daihuo.tenancy.api import router as tenancy_router
+from daihuo.tenancy.service import AuthConfig
+
+API_DOCS = "/api/docs"
+OPENAPI = "/api/openapi.json"
+
+
+def auth_config(settings: Settings) -> AuthConfig:
+    return AuthConfig(
+        hasher=PasswordHasher(
+            time_cost=settings.password_time_cost,
+            memory_cost=settings.password_memory_kib,
+            parallelism=settings.password_parallelism,
+        ),
+        token_ttl=timedelta(seconds=settings.token_ttl_seconds),
+        session_ttl=timedelta(seconds=settings.session_ttl_seconds),
+        max_failures=settings.login_max_failures,
+        max_failures_per_ip=settings.login_max_failures_per_ip,
+        failure_window=timedelta(seconds=settings.login_window_seconds),
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.db = Database(settings.database_url)
+        app.state.redis = make_redis(settings.redis_url) if settings.redis_url else None
+        try:
+            yield
+        finally:
+            if app.state.redis is not None:
+                await app.state.redis.aclose()
+            await app.state.db.dispose()
+
+    app = FastAPI(
+        title="Daihuo API",
+        version=__version__,
+        summary="S2B live commerce: tenants, supply pool, orders, live rooms, verified numbers.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=OPENAPI,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.auth_config = auth_config(settings)
+    install_error_handlers(app)
+
+    # Outermost first: request id → body limit → idempotency → app.
+    app.add_middleware(
+        IdempotencyMiddleware,
+        prefix="/api/v1/",
+        exclude=("/api/v1/auth/token", "/api/v1/auth/login", "/api/v1/auth/logout"),
+        refuse=("/api/v1/api-keys",),
+        ttl_seconds=settings.idempotency_ttl_seconds,
+    )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+
+    app.include_router(tenancy_router)
+    _add_health(app)
+    _add_docs(app)
+    return app
+
+
+def _add_health(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], responses={503: {"description": "not ready"}})
+    async def readyz(request: Request) -> JSONResponse:
+        """Readiness: the database and, when configured, Redis answer."""
+        checks: dict[str, str] = {}
+        try:
+            await request.app.state.db.ping()
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"error: {type(exc).__name__}"
+        if request.app.state.redis is not None:
+            try:
+                await request.app.state.redis.ping()
+                checks["redis"] = "ok"
+            except Exception as exc:
+                checks["redis"] = f"error: {type(exc).__name__}"
+        if all(v == "ok" for v in checks.values()):
+            return JSONResponse({"status": "ready", "checks": checks})
+        body: dict[str, Any] = {
+            "type": problem_type("not-ready"),
+            "title": "Not ready",
+            "status": 503,
+            "detail": "A backend is not answering.",
+            "checks": checks,
+        }
+        return JSONResponse(body, status_code=503, media_type=PROBLEM_JSON)
+
+
+def _add_docs(app: FastAPI) -> None:
+    # Swagger UI's files come from a PyPI package: nothing is fetched from a CDN.
+    import fastapi_offline
+
+    static = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/api/docs-static", StaticFiles(directory=static), name="docs-static")
+
+    @app.get(API_DOCS, include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=OPENAPI,
+            title="Daihuo API",
+            swagger_js_url="/api/docs-static/swagger-ui-bundle.js",
+            swagger_css_url="/api/docs-static/swagger-ui.css",
+            swagger_favicon_url="/api/docs-static/favicon.png",
+        )

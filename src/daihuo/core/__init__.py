@@ -1,0 +1,1 @@
+"""Shared infrastructure. Imports no feature module (enforced by import-linter)."""

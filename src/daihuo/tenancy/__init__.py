@@ -1,0 +1,1 @@
+"""Tenants, users, memberships with roles, API keys, sign-in and authorization."""

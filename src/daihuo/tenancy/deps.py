@@ -1,0 +1,119 @@
+"""Authentication and authorization dependencies for every module's endpoints.
+
+Credentials, in the order they are looked at:
+
+* ``Authorization: Bearer dht_…`` — a user's API token (``POST /auth/token``);
+* ``Authorization: Bearer dhk_…`` or ``X-API-Key: dhk_…`` — a tenant API key;
+* the ``dh_session`` cookie — a browser session (``POST /auth/login``); unsafe
+  methods must then echo the CSRF token in ``X-CSRF-Token``.
+
+A user in several tenants picks one with ``X-Daihuo-Tenant``. Once the principal
+is known the request's database session is scoped to its tenant, so every query a
+handler makes is tenant-scoped without the handler doing anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from daihuo.core.db import Database, rollback, scope_session
+from daihuo.core.errors import BadRequest, Unauthorized
+from daihuo.tenancy import errors, service
+from daihuo.tenancy.domain import Permission, Principal, Via
+from daihuo.tenancy.service import AuthConfig
+
+SESSION_COOKIE = "dh_session"
+CSRF_COOKIE = "dh_csrf"
+CSRF_HEADER = "x-csrf-token"
+TENANT_HEADER = "x-daihuo-tenant"
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One database session per request; whatever the handler did not commit is rolled back."""
+    db: Database = request.app.state.db
+    async with db.sessionmaker() as session:
+        scope_session(session, None)
+        try:
+            yield session
+        finally:
+            await rollback(session)
+
+
+def get_auth_config(request: Request) -> AuthConfig:
+    config: AuthConfig = request.app.state.auth_config
+    return config
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def get_principal(
+    request: Request, session: AsyncSession = Depends(get_session)
+) -> Principal:
+    """The authenticated caller; the session is scoped to its tenant from here on."""
+    principal = await _authenticate(request, session)
+    scope_session(session, principal.tenant_id)
+    return principal
+
+
+async def _authenticate(request: Request, session: AsyncSession) -> Principal:
+    auth = request.headers.get("authorization")
+    api_key = request.headers.get("x-api-key")
+    tenant_id = request.headers.get(TENANT_HEADER)
+    if tenant_id is not None and (not tenant_id.isascii() or len(tenant_id) > 40):
+        raise BadRequest(f"{TENANT_HEADER} is not a tenant id.")
+    if auth is not None:
+        scheme, _, secret = auth.partition(" ")
+        if scheme.lower() != "bearer" or not secret:
+            raise errors.InvalidToken("Use 'Authorization: Bearer <token>'.")
+        secret = secret.strip()
+        if secret.startswith(service.API_KEY_PREFIX):
+            return await service.principal_for_api_key(session, secret)
+        _, user = await service.resolve_token(session, secret, kind=Via.bearer)
+        return await service.principal_for_user(session, user, via=Via.bearer, tenant_id=tenant_id)
+    if api_key is not None:
+        return await service.principal_for_api_key(session, api_key.strip())
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie is not None:
+        token, user = await service.resolve_token(session, cookie, kind=Via.cookie)
+        if request.method not in _SAFE_METHODS and not service.csrf_matches(
+            token, request.headers.get(CSRF_HEADER)
+        ):
+            raise errors.CsrfFailed(
+                f"Send the CSRF token from sign-in in the {CSRF_HEADER} header."
+            )
+        return await service.principal_for_user(session, user, via=Via.cookie, tenant_id=tenant_id)
+    raise Unauthorized(
+        "Sign in, or send a bearer token or an API key.",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:
+    """Dependency: the caller must act for a tenant and hold ``permission`` there."""
+
+    async def dependency(principal: Principal = Depends(get_principal)) -> Principal:
+        if principal.tenant_id is None:
+            raise errors.NoTenant(
+                f"This needs a tenant; choose one with the {TENANT_HEADER} header."
+            )
+        if permission not in principal.permissions:
+            raise errors.PermissionDenied(f"This needs the '{permission.value}' permission.")
+        return principal
+
+    dependency.__name__ = f"require_{permission.name}"
+    return dependency
+
+
+async def require_platform(
+    principal: Principal = Depends(require(Permission.platform_tenants)),
+    session: AsyncSession = Depends(get_session),
+) -> Principal:
+    """A platform operator, whose session deliberately sees every tenant."""
+    scope_session(session, None, all_tenants=True)
+    return principal

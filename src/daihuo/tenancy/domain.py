@@ -1,0 +1,108 @@
+"""Pure tenancy rules: tenant kinds, roles, and what each role may do.
+
+Roles are ordered: owner > admin > operator (the host) > viewer. A permission is
+``<resource>:<action>``; later feature modules add theirs to ``ROLE_PERMISSIONS``.
+An admin manages members and keys but can neither grant ``owner`` nor change or
+remove an owner; only owners can. A tenant always keeps at least one owner.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class TenantKind(StrEnum):
+    platform = "platform"
+    supplier = "supplier"
+    merchant = "merchant"
+
+
+class Role(StrEnum):
+    owner = "owner"
+    admin = "admin"
+    operator = "operator"
+    viewer = "viewer"
+
+
+class Permission(StrEnum):
+    tenant_read = "tenant:read"
+    tenant_write = "tenant:write"
+    members_read = "members:read"
+    members_write = "members:write"
+    apikeys_read = "apikeys:read"
+    apikeys_write = "apikeys:write"
+    platform_tenants = "platform:tenants"
+
+
+_READ = {Permission.tenant_read, Permission.members_read}
+_MANAGE = _READ | {
+    Permission.tenant_write,
+    Permission.members_write,
+    Permission.apikeys_read,
+    Permission.apikeys_write,
+}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.owner: frozenset(_MANAGE),
+    Role.admin: frozenset(_MANAGE),
+    Role.operator: frozenset(_READ),
+    Role.viewer: frozenset(_READ),
+}
+
+# Extra permissions a role has when its tenant is the platform operator's.
+PLATFORM_EXTRA: dict[Role, frozenset[Permission]] = {
+    Role.owner: frozenset({Permission.platform_tenants}),
+    Role.admin: frozenset({Permission.platform_tenants}),
+    Role.operator: frozenset(),
+    Role.viewer: frozenset(),
+}
+
+
+def permissions_for(role: Role, kind: TenantKind) -> frozenset[Permission]:
+    perms = ROLE_PERMISSIONS[role]
+    if kind is TenantKind.platform:
+        perms = perms | PLATFORM_EXTRA[role]
+    return perms
+
+
+def may_assign(actor: Role, target_current: Role | None, target_new: Role | None) -> bool:
+    """Whether ``actor`` may move a member from ``target_current`` to ``target_new``.
+
+    ``None`` as current means adding a member; ``None`` as new means removing one.
+    """
+    if actor is Role.owner:
+        return True
+    if actor is not Role.admin:
+        return False
+    return Role.owner not in (target_current, target_new)
+
+
+class Via(StrEnum):
+    cookie = "cookie"
+    bearer = "bearer"
+    api_key = "api_key"
+
+
+class Principal:
+    """Who is calling, for which tenant, with which permissions."""
+
+    __slots__ = ("api_key_id", "permissions", "role", "tenant_id", "tenant_kind", "user_id", "via")
+
+    def __init__(
+        self,
+        *,
+        via: Via,
+        user_id: str | None,
+        tenant_id: str | None,
+        tenant_kind: TenantKind | None,
+        role: Role | None,
+        permissions: frozenset[Permission],
+        api_key_id: str | None = None,
+    ) -> None:
+        self.via = via
+        self.user_id = user_id
+        self.tenant_id = tenant_id
+        self.tenant_kind = tenant_kind
+        self.role = role
+        self.permissions = permissions
+        self.api_key_id = api_key_id
