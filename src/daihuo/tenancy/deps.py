@@ -58,6 +58,11 @@ async def get_principal(
     """The authenticated caller; the session is scoped to its tenant from here on."""
     principal = await _authenticate(request, session)
     scope_session(session, principal.tenant_id)
+    if principal.api_key_id is not None:
+        db: Database = request.app.state.db
+        async with db.session(all_tenants=True) as own:
+            await service.touch_api_key(own, principal.api_key_id)
+            await own.commit()
     return principal
 
 

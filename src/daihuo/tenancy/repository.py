@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.core.db import UNSCOPED
@@ -66,6 +66,16 @@ class TenancyRepository:
     async def api_key_by_hash(self, secret_hash: str) -> ApiKey | None:
         stmt = select(ApiKey).where(ApiKey.secret_hash == secret_hash).execution_options(**UNSCOPED)
         return (await self.session.execute(stmt)).scalar()
+
+    async def touch_api_key(self, key_id: str, now: datetime, resolution: timedelta) -> None:
+        stmt = (
+            update(ApiKey)
+            .where(ApiKey.id == key_id)
+            .where(or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - resolution))
+            .values(last_used_at=now)
+            .execution_options(**UNSCOPED)
+        )
+        await self.session.execute(stmt)
 
     async def api_key(self, key_id: str) -> ApiKey | None:
         return (await self.session.execute(select(ApiKey).where(ApiKey.id == key_id))).scalar()

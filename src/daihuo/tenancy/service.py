@@ -305,7 +305,6 @@ async def principal_for_api_key(session: AsyncSession, secret: str) -> Principal
     scopes = frozenset(
         Permission(s) for s in key.scopes.split() if s in Permission._value2member_map_
     )
-    key.last_used_at = utcnow()
     return Principal(
         via=Via.api_key,
         user_id=None,
@@ -315,6 +314,14 @@ async def principal_for_api_key(session: AsyncSession, secret: str) -> Principal
         permissions=scopes & allowed,
         api_key_id=key.id,
     )
+
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+async def touch_api_key(session: AsyncSession, key_id: str) -> None:
+    """Record that a key was used, at most once a minute (its own short transaction)."""
+    await TenancyRepository(session).touch_api_key(key_id, utcnow(), LAST_USED_RESOLUTION)
 
 
 async def memberships_of_email(session: AsyncSession, email: str) -> list[str]:
