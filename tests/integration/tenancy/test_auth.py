@@ -13,6 +13,7 @@ from daihuo.config import Settings
 from daihuo.core.clock import utcnow
 from daihuo.core.db import Database
 from daihuo.tenancy.models import AuthToken, User
+
 from tests.conftest import client_for
 from tests.fixtures import PASSWORD, create_api_key, create_member, create_user
 
@@ -215,7 +216,7 @@ async def test_idempotency_is_refused_where_the_response_holds_a_secret(
 async def test_admin_cannot_grant_or_touch_owner_but_owner_can(client: httpx.AsyncClient) -> None:
     owner = await create_user(client, label="owner", tenant_kind="merchant")
     admin, _ = await create_member(client, owner, role="admin")
-    other, other_mid = await create_member(client, owner, role="viewer")
+    _, other_mid = await create_member(client, owner, role="viewer")
     r = await client.patch(
         f"/api/v1/members/{other_mid}", json={"role": "owner"}, headers=admin.headers
     )
