@@ -1,0 +1,1 @@
+"""The transparency log: Merkle tree, canonical JSON leaves and signed checkpoints."""
