@@ -1,0 +1,1 @@
+"""Live-room events: the JSON Lines contract of shared/spec/events.md, its model and parser."""
