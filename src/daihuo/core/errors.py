@@ -182,6 +182,15 @@ async def _http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     slug = phrase.lower().replace(" ", "-")
     detail = exc.detail if isinstance(exc.detail, str) else phrase
+    if status == 400 and detail.startswith("There was an error parsing the body"):
+        # FastAPI's answer to a body it cannot decode (e.g. not UTF-8): same type as bad JSON.
+        return problem_response(
+            400,
+            "malformed-json",
+            "Malformed JSON",
+            "The request body is not valid JSON (or not UTF-8).",
+            request=request,
+        )
     return problem_response(
         status, slug, phrase, detail, request=request, headers=dict(exc.headers or {})
     )

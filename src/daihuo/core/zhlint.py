@@ -6,7 +6,8 @@ ways this check catches:
 * **traditional characters** — a line whose OpenCC ``t2s`` conversion (phrase-aware,
   so 乾隆 or 著名 stay as they are) differs from the line itself;
 * **pinyin annotations** — a Chinese character followed by a parenthesised
-  syllable carrying a tone mark or a tone number, e.g. ``發(fā)`` or ``发(fa1)``.
+  syllable carrying a tone mark or a tone number (a tone-marked "fa" or "fa1" in
+  parentheses right after the character).
 
 A line may opt out with the marker ``zh-lint: allow`` (for instance test data that
 is traditional on purpose); whole files are excluded by the globs in
