@@ -28,6 +28,12 @@ REDIS_ENV = "DAIHUO_TEST_REDIS_URL"
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # CI must never skip the real-engine tests silently: .ci/run sets both variables.
+    if os.environ.get("CI") and not (os.environ.get(PG_ENV) and os.environ.get(REDIS_ENV)):
+        raise pytest.UsageError(f"CI is set but {PG_ENV} or {REDIS_ENV} is not; run .ci/run")
+
+
 def pg_admin_url() -> str | None:
     return os.environ.get(PG_ENV) or None
 

@@ -11,7 +11,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from daihuo import __version__
@@ -126,6 +126,11 @@ def _add_docs(app: FastAPI) -> None:
 
     static = Path(fastapi_offline.__file__).parent / "static"
     app.mount("/api/docs-static", StaticFiles(directory=static), name="docs-static")
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> RedirectResponse:
+        # The web console arrives with the pages module; until then the API docs are home.
+        return RedirectResponse(API_DOCS)
 
     @app.get(API_DOCS, include_in_schema=False)
     async def docs() -> HTMLResponse:
