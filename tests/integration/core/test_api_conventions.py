@@ -126,8 +126,8 @@ async def test_concurrent_requests_with_one_key_create_one_thing(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     owner = await create_user(client, label="shop", tenant_kind="merchant")
-    await create_user(client, label="staff")
-    staff_email = "staff1@example.test"
+    staff = await create_user(client, label="staff")
+    staff_email = staff.email
     headers = {**owner.headers, "Idempotency-Key": "add-staff"}
     body = {"email": staff_email, "role": "viewer"}
     results = await asyncio.gather(
