@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
@@ -251,6 +252,8 @@ def demo(
     from daihuo.migrate import upgrade
 
     settings = get_settings()
+    if "DAIHUO_LOG_FORMAT" not in os.environ:
+        settings.log_format = "text"  # a person is reading the demo's terminal
     try:
         upgrade(settings.database_url)
     except Exception as exc:

@@ -10,7 +10,13 @@ from typing import Any
 
 from daihuo.core.context import request_id_var
 
-_STD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+# Uvicorn adds an ANSI-coloured copy of its message; the plain one is enough.
+_STD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 
 class JsonFormatter(logging.Formatter):
