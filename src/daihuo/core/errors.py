@@ -19,6 +19,7 @@ Feature modules subclass these with their own stable ``type``. Every problem's
 
 from __future__ import annotations
 
+import json
 import logging
 from http import HTTPStatus
 from typing import Any, ClassVar
@@ -131,6 +132,27 @@ def problem_response(
         body["request_id"] = rid
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+async def send_problem(send: Any, status: int, slug: str, title: str, detail: str) -> None:
+    """Answer with a problem from ASGI middleware, before any route runs."""
+    body: dict[str, Any] = {
+        "type": problem_type(slug),
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    rid = request_id_var.get()
+    if rid:
+        body["request_id"] = rid
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", PROBLEM_JSON.encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:

@@ -28,7 +28,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from daihuo.core.clock import utcnow
 from daihuo.core.db import Base, Database
-from daihuo.core.errors import PROBLEM_JSON, problem_type
+from daihuo.core.errors import send_problem
+from daihuo.core.middleware import replay_receive
 
 _KEY_OK = re.compile(r"^[\x21-\x7e]{1,255}$")
 _STORED_HEADERS = {b"content-type", b"location"}
@@ -60,18 +61,6 @@ def _caller_scope(scope: Scope) -> str:
     return hashlib.sha256(credential).hexdigest()
 
 
-async def _send_problem(send: Send, status: int, slug: str, title: str, detail: str) -> None:
-    body = {"type": problem_type(slug), "title": title, "status": status, "detail": detail}
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", PROBLEM_JSON.encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
-
-
 class IdempotencyMiddleware:
     def __init__(
         self,
@@ -100,7 +89,7 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         if path in self.refuse:
-            await _send_problem(
+            await send_problem(
                 send,
                 400,
                 "idempotency-not-supported",
@@ -111,7 +100,7 @@ class IdempotencyMiddleware:
             return
         key = raw_key.decode("latin-1")
         if not _KEY_OK.match(key):
-            await _send_problem(
+            await send_problem(
                 send,
                 400,
                 "bad-idempotency-key",
@@ -132,7 +121,7 @@ class IdempotencyMiddleware:
             await _replay(send, verdict)
             return
         if verdict == "mismatch":
-            await _send_problem(
+            await send_problem(
                 send,
                 409,
                 "idempotency-key-reused",
@@ -141,7 +130,7 @@ class IdempotencyMiddleware:
             )
             return
         if verdict == "in-progress":
-            await _send_problem(
+            await send_problem(
                 send,
                 409,
                 "idempotency-key-in-progress",
@@ -163,17 +152,8 @@ class IdempotencyMiddleware:
                 chunks.append(message.get("body", b""))
             await send(message)
 
-        delivered = False
-
-        async def replay_body() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
         try:
-            await self.app(scope, replay_body, capture)
+            await self.app(scope, replay_receive(body, receive), capture)
         finally:
             await self._finish(db, caller, key, status, headers, b"".join(chunks))
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from daihuo.core.context import request_id_var
-from daihuo.core.errors import PROBLEM_JSON, problem_type
+from daihuo.core.errors import send_problem
 from daihuo.core.ids import ulid
 
 access_log = logging.getLogger("daihuo.access")
@@ -59,19 +57,18 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
-def _problem(status: int, slug: str, title: str, detail: str) -> tuple[dict[str, Any], bytes]:
-    body = {"type": problem_type(slug), "title": title, "status": status, "detail": detail}
-    rid = request_id_var.get()
-    if rid:
-        body["request_id"] = rid
-    return (
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", PROBLEM_JSON.encode())],
-        },
-        json.dumps(body).encode(),
-    )
+def replay_receive(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the app a body already read, then defers to the client."""
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 class BodySizeLimitMiddleware:
@@ -113,24 +110,13 @@ class BodySizeLimitMiddleware:
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
-        body = b"".join(chunks)
-        delivered = False
-
-        async def replay() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replay_receive(b"".join(chunks), receive), send)
 
     async def _reject(self, send: Send) -> None:
-        start, body = _problem(
+        await send_problem(
+            send,
             413,
             "payload-too-large",
             "Request body too large",
             f"The request body is larger than the limit of {self.max_bytes} bytes.",
         )
-        await send(start)
-        await send({"type": "http.response.body", "body": body})
