@@ -13,6 +13,7 @@ import asyncio
 import os
 import secrets
 import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,36 @@ def make_settings(database_url: str, data_dir: Path, **overrides: Any) -> Settin
     return Settings(**values)
 
 
+# One migrated database per backend per test run, copied for every test that wants a fresh
+# one: copying costs ~0.3 ms on SQLite and ~0.25 s on PostgreSQL against ~0.2 s / ~0.6 s
+# for running the migrations again.
+_MIGRATED: dict[str, str] = {}
+_TEMPLATE_DIR = Path(tempfile.mkdtemp(prefix="daihuo-templates-"))
+_PG_TEMPLATES: list[str] = []
+
+
+async def _migrated_template(backend: str) -> str:
+    from daihuo.migrate import upgrade_async
+
+    if backend not in _MIGRATED:
+        name = f"daihuo_tmpl_{secrets.token_hex(6)}"
+        if backend == "sqlite":
+            url = f"sqlite+aiosqlite:///{_TEMPLATE_DIR / name}.db"
+        else:
+            await pg_create(name)
+            _PG_TEMPLATES.append(name)
+            url = pg_async_url(name)
+        await upgrade_async(url)
+        _MIGRATED[backend] = url
+    return _MIGRATED[backend]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    for name in _PG_TEMPLATES:
+        pg_drop(name)
+    shutil.rmtree(_TEMPLATE_DIR, ignore_errors=True)
+
+
 class DatabaseFactory:
     """Makes fresh migrated databases for one backend, optionally from a template."""
 
@@ -99,25 +130,18 @@ class DatabaseFactory:
         self._made: list[str] = []
 
     async def new(self, *, template: str | None = None) -> str:
-        """A database URL; with ``template`` a copy of that database (URL), else migrated."""
-        from daihuo.migrate import upgrade_async
-
+        """A database URL: a copy of ``template`` (a URL), else of a freshly migrated one."""
+        if template is None:
+            template = await _migrated_template(self.backend)
         name = f"daihuo_t_{secrets.token_hex(6)}"
         if self.backend == "sqlite":
             path = self.tmp / f"{name}.db"
             url = f"sqlite+aiosqlite:///{path}"
-            if template is not None:
-                shutil.copyfile(template.split(":///", 1)[1], path)
-                return url
-            await upgrade_async(url)
+            shutil.copyfile(template.split(":///", 1)[1], path)
             return url
-        tmpl = template.rsplit("/", 1)[1] if template else None
-        await pg_create(name, tmpl)
+        await pg_create(name, template.rsplit("/", 1)[1])
         self._made.append(name)
-        url = pg_async_url(name)
-        if template is None:
-            await upgrade_async(url)
-        return url
+        return pg_async_url(name)
 
     def cleanup(self) -> None:
         for name in reversed(self._made):
