@@ -1,0 +1,78 @@
+"""Catalog errors, each with a stable problem type."""
+
+from __future__ import annotations
+
+from daihuo.core.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
+
+
+class WrongTenantKind(Forbidden):
+    slug, title = "wrong-tenant-kind", "Not for this kind of tenant"
+
+
+class ProductNotFound(NotFound):
+    slug, title = "product-not-found", "No such product"
+
+
+class SkuNotFound(NotFound):
+    slug, title = "sku-not-found", "No such SKU"
+
+
+class ImageNotFound(NotFound):
+    slug, title = "image-not-found", "No such image"
+
+
+class ShowcaseItemNotFound(NotFound):
+    slug, title = "showcase-item-not-found", "No such showcase item"
+
+
+class MerchantNotFound(NotFound):
+    slug, title = "merchant-not-found", "No such merchant"
+
+
+class InvalidProductTransition(Conflict):
+    slug, title = "invalid-product-transition", "Not possible in the product's state"
+
+
+class ProductNotEditable(Conflict):
+    slug, title = "product-not-editable", "The product cannot be edited in its state"
+
+
+class ProductNotListed(Conflict):
+    slug, title = "product-not-listed", "The product is not in the supply pool"
+
+
+class AlreadyInShowcase(Conflict):
+    slug, title = "already-in-showcase", "The product is already in the showcase"
+
+
+class DuplicateSkuCode(Conflict):
+    slug, title = "duplicate-sku-code", "A SKU with this code exists"
+
+
+class InsufficientStock(Conflict):
+    slug, title = "insufficient-stock", "Not enough stock"
+
+
+class PriceOutOfRange(ValidationFailed):
+    slug, title = "price-out-of-range", "Price outside the allowed range"
+
+
+class InvalidPriceRange(ValidationFailed):
+    slug, title = "invalid-price-range", "Invalid price range"
+
+
+class UnsupportedImage(BadRequest):
+    status = 415
+    slug, title = "unsupported-image", "Not a PNG, JPEG, GIF or WebP image"
+
+
+class EmptyImage(BadRequest):
+    slug, title = "empty-image", "The image is empty"
+
+
+class TooManyImages(Conflict):
+    slug, title = "too-many-images", "The product has the maximum number of images"
+
+
+class InvalidSearch(BadRequest):
+    slug, title = "invalid-search", "Invalid search"

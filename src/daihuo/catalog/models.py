@@ -1,0 +1,147 @@
+"""Catalog tables. Products, SKUs, images and commission overrides belong to the
+supplier tenant; showcase items to the merchant tenant (both scoped automatically).
+``product_terms`` is a derived search index keyed by product; it is only ever joined
+to ``products``, whose scoping or explicit pool filter decides what is visible."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from daihuo.core.db import Base, TenantScoped
+
+
+class Product(TenantScoped, Base):
+    """A supplier's product (SPU). Prices in fen; commission in basis points."""
+
+    __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint("price_min > 0 AND price_min <= price_max", name="price_range"),
+        CheckConstraint("commission_bps >= 0 AND commission_bps <= 9000", name="commission"),
+        Index("ix_products_state_category", "state", "category"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(Text)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16))
+    price_min: Mapped[int] = mapped_column(BigInteger)
+    price_max: Mapped[int] = mapped_column(BigInteger)
+    commission_bps: Mapped[int] = mapped_column(Integer)
+    max_per_user: Mapped[int | None] = mapped_column(Integer)
+    review_note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    listed_at: Mapped[datetime | None]
+
+
+class Sku(TenantScoped, Base):
+    """One variant of a product with its stock.
+
+    ``available + reserved + sold`` only changes by restocking: a purchase moves units
+    from ``available`` to ``reserved`` (a conditional UPDATE, never read-then-write),
+    payment from ``reserved`` to ``sold``, cancellation back to ``available``.
+    """
+
+    __tablename__ = "skus"
+    __table_args__ = (
+        UniqueConstraint("product_id", "code"),
+        CheckConstraint("available >= 0", name="available"),
+        CheckConstraint("reserved >= 0", name="reserved"),
+        CheckConstraint("sold >= 0", name="sold"),
+        CheckConstraint("price > 0", name="price"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[str] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(40))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    price: Mapped[int] = mapped_column(BigInteger)
+    available: Mapped[int] = mapped_column(Integer)
+    reserved: Mapped[int] = mapped_column(Integer)
+    sold: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class ProductImage(TenantScoped, Base):
+    __tablename__ = "product_images"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[str] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    storage_key: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class ProductTerm(Base):
+    """One jieba term of a product's searchable text (see ``catalog.search``)."""
+
+    __tablename__ = "product_terms"
+
+    product_id: Mapped[str] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
+    )
+    term: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+
+
+class CommissionOverride(TenantScoped, Base):
+    """A supplier's commission rate for one merchant on one product."""
+
+    __tablename__ = "commission_overrides"
+    __table_args__ = (
+        UniqueConstraint("product_id", "merchant_id"),
+        CheckConstraint("commission_bps >= 0 AND commission_bps <= 9000", name="commission"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[str] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    merchant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), index=True
+    )
+    commission_bps: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class ShowcaseItem(TenantScoped, Base):
+    """A pool product a merchant picked, at the merchant's own selling price."""
+
+    __tablename__ = "showcase_items"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "product_id"),
+        CheckConstraint("price > 0", name="price"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[str] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    price: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]

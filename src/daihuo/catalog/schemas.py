@@ -1,0 +1,283 @@
+"""Catalog request and response bodies. Money is integer fen; commission is in basis
+points of the selling price (1500 = 15 %, at most 9000 = 90 %)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from daihuo.catalog.domain import (
+    MAX_COMMISSION_BPS,
+    MAX_PRICE_FEN,
+    MAX_SKUS,
+    MAX_STOCK,
+    ProductState,
+)
+from daihuo.core.types import STRICT_INPUT, Identifier, Name, Text
+
+Fen = Annotated[
+    int, Field(ge=1, le=MAX_PRICE_FEN, strict=True, description="Money in fen (1/100 CNY).")
+]
+Bps = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=MAX_COMMISSION_BPS,
+        strict=True,
+        description="Basis points of the selling price (0–9000).",
+    ),
+]
+Stock = Annotated[int, Field(ge=0, le=MAX_STOCK, strict=True)]
+
+
+def _line(value: str) -> str:
+    if any(ord(c) < 32 or ord(c) == 127 or c in "\u2028\u2029" for c in value):
+        raise ValueError("must not contain control characters or line breaks")
+    return value
+
+
+def _category(value: str) -> str:
+    parts = value.split("/")
+    if any(not p.strip() or p != p.strip() for p in parts) or len(parts) > 4:
+        raise ValueError("must be 1 to 4 non-empty levels separated by '/', e.g. 服饰/女装")
+    return value
+
+
+Category = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=60),
+    AfterValidator(_line),
+    AfterValidator(_category),
+]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+SkuCode = Annotated[
+    str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-.]+$")
+]
+
+
+Label = Annotated[ShortText, AfterValidator(_line)]
+Value = Annotated[Name, AfterValidator(_line)]
+Attributes = Annotated[dict[Label, Value], Field(max_length=30)]
+
+
+class SkuCreate(BaseModel):
+    model_config = STRICT_INPUT
+    code: SkuCode
+    spec: Annotated[dict[Label, Value], Field(max_length=5)] = Field(
+        default_factory=dict, description='e.g. {"颜色": "红", "尺码": "M"}'
+    )
+    price: Fen = Field(description="Suggested selling price, inside the product's range.")
+    stock: Stock
+
+
+class ProductCreate(BaseModel):
+    model_config = STRICT_INPUT
+    title: Name
+    category: Category
+    description: Text = ""
+    attributes: Attributes = Field(default_factory=dict)
+    price_min: Fen = Field(description="Lowest selling price a merchant may set.")
+    price_max: Fen = Field(description="Highest selling price a merchant may set.")
+    commission_bps: Bps
+    max_per_user: int | None = Field(default=None, ge=1, le=1_000_000, strict=True)
+    skus: list[SkuCreate] = Field(min_length=1, max_length=MAX_SKUS)
+
+    @model_validator(mode="after")
+    def _codes_unique(self) -> ProductCreate:
+        codes = [s.code for s in self.skus]
+        if len(codes) != len(set(codes)):
+            raise ValueError("SKU codes must be unique within a product")
+        return self
+
+
+class ProductUpdate(BaseModel):
+    model_config = STRICT_INPUT
+    title: Name | None = None
+    category: Category | None = None
+    description: Text | None = None
+    attributes: Attributes | None = None
+    price_min: Fen | None = None
+    price_max: Fen | None = None
+    commission_bps: Bps | None = None
+    max_per_user: int | None = Field(
+        default=None, ge=1, le=1_000_000, strict=True, description="Send null to remove the limit."
+    )
+
+    @model_validator(mode="after")
+    def _no_null_except_limit(self) -> ProductUpdate:
+        nulls = [
+            f for f in self.model_fields_set if f != "max_per_user" and getattr(self, f) is None
+        ]
+        if nulls:
+            raise ValueError(f"{', '.join(sorted(nulls))} cannot be null")
+        return self
+
+
+class SkuUpdate(BaseModel):
+    model_config = STRICT_INPUT
+    price: Fen | None = None
+    spec: Annotated[dict[Label, Value], Field(max_length=5)] | None = None
+
+
+class StockAdjust(BaseModel):
+    model_config = STRICT_INPUT
+    delta: int = Field(
+        ge=-MAX_STOCK, le=MAX_STOCK, strict=True, description="Units to add (or remove, negative)."
+    )
+
+
+class CommissionSet(BaseModel):
+    model_config = STRICT_INPUT
+    commission_bps: Bps
+
+
+class Rejection(BaseModel):
+    model_config = STRICT_INPUT
+    reason: Annotated[Text, StringConstraints(min_length=1, max_length=500)]
+
+
+class SkuRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    code: str
+    spec: dict[str, Any]
+    price: int
+    available: int
+    reserved: int
+    sold: int
+
+
+class ImageRead(BaseModel):
+    id: str
+    content_type: str
+    size: int
+    url: str
+
+
+class ProductRead(BaseModel):
+    """A product as its supplier sees it."""
+
+    id: str
+    supplier_id: str
+    title: str
+    category: str
+    description: str
+    attributes: dict[str, Any]
+    state: ProductState
+    price_min: int
+    price_max: int
+    commission_bps: int
+    max_per_user: int | None
+    review_note: str | None
+    skus: list[SkuRead]
+    images: list[ImageRead]
+    created_at: datetime
+    updated_at: datetime
+    listed_at: datetime | None
+
+
+class PoolSku(BaseModel):
+    id: str
+    code: str
+    spec: dict[str, Any]
+    price: int
+    available: int
+
+
+class PoolProduct(BaseModel):
+    """A listed product in the supply pool, with the commission the caller would earn."""
+
+    id: str
+    supplier_id: str
+    title: str
+    category: str
+    description: str
+    attributes: dict[str, Any]
+    price_min: int
+    price_max: int
+    commission_bps: int
+    max_per_user: int | None
+    stock: int
+    sales: int
+    skus: list[PoolSku]
+    images: list[ImageRead]
+    listed_at: datetime | None
+
+
+class ReviewItem(BaseModel):
+    id: str
+    supplier_id: str
+    title: str
+    category: str
+    state: ProductState
+    updated_at: datetime
+
+
+class CommissionRead(BaseModel):
+    product_id: str
+    merchant_id: str
+    commission_bps: int
+
+
+class ShowcaseCreate(BaseModel):
+    model_config = STRICT_INPUT
+    product_id: Identifier
+    price: Fen = Field(description="The merchant's selling price, inside the supplier's range.")
+
+
+class ShowcaseUpdate(BaseModel):
+    model_config = STRICT_INPUT
+    price: Fen
+
+
+class ShowcaseItemRead(BaseModel):
+    id: str
+    product_id: str
+    title: str
+    product_state: ProductState
+    price: int
+    price_min: int
+    price_max: int
+    commission_bps: int = Field(description="What the merchant earns per sale, in basis points.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class StorefrontItem(BaseModel):
+    """A showcase item as consumers see it: what they can buy and at which price."""
+
+    id: str
+    merchant_id: str
+    product_id: str
+    title: str
+    category: str
+    description: str
+    price: int
+    max_per_user: int | None
+    skus: list[PoolSku]
+    images: list[ImageRead]
+
+
+SortKey = Literal["newest", "sales", "commission", "price"]
+
+
+class PoolQuery(BaseModel):
+    q: str | None = None
+    category: str | None = None
+    price_min: int | None = None
+    price_max: int | None = None
+    commission_min: int | None = None
+    stock_min: int | None = None
+    sales_min: int | None = None
+    sort: SortKey = "newest"
+    cursor: str | None = None
+    limit: int = 50

@@ -1,0 +1,264 @@
+"""Orders: ``/api/v1``. Paying and refunding, which involve the payment provider, are
+in ``daihuo.payments.api``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from daihuo.catalog import errors as catalog_errors
+from daihuo.core.db import commit
+from daihuo.core.errors import AppError, Unauthorized
+from daihuo.core.pagination import Page, PageParams, page_params
+from daihuo.orders import errors, service
+from daihuo.orders.domain import OrderState
+from daihuo.orders.gate import gated
+from daihuo.orders.models import Order
+from daihuo.orders.schemas import (
+    HistoryRead,
+    OrderCreate,
+    OrderRead,
+    RefundRejection,
+    RefundRequest,
+    Shipment,
+)
+from daihuo.tenancy import errors as tenancy_errors
+from daihuo.tenancy.deps import get_principal, get_session, require, require_user
+from daihuo.tenancy.domain import Permission, Principal
+
+router = APIRouter(prefix="/api/v1")
+ResourceId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
+
+
+def problems(*errs: type[AppError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the problem types an endpoint can return."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for err in errs:
+        entry = out.setdefault(
+            err.status, {"description": "", "content": {"application/problem+json": {}}}
+        )
+        entry["description"] = f"{entry['description']} {err.slug}".strip()
+    return out
+
+
+AUTH = (
+    Unauthorized,
+    tenancy_errors.InvalidToken,
+    tenancy_errors.TokenExpired,
+    tenancy_errors.CsrfFailed,
+    tenancy_errors.PermissionDenied,
+)
+ACT = (
+    *AUTH,
+    errors.OrderNotFound,
+    errors.NotYourRole,
+    errors.InvalidOrderTransition,
+    errors.OrderChanged,
+)
+
+
+def window(request: Request) -> timedelta:
+    return timedelta(seconds=request.app.state.settings.order_reservation_seconds)
+
+
+def _page(orders: list[Order] | Any, cursor: str | None, w: timedelta) -> Page[OrderRead]:
+    return Page(items=[service.read(o, w) for o in orders], next_cursor=cursor)
+
+
+@router.post(
+    "/orders",
+    dependencies=[Depends(gated)],
+    status_code=status.HTTP_201_CREATED,
+    tags=["orders"],
+    responses=problems(
+        *AUTH,
+        errors.OutOfStock,
+        errors.PurchaseLimitReached,
+        errors.QuantityTooLarge,
+        catalog_errors.ProductNotFound,
+        catalog_errors.ProductNotListed,
+        catalog_errors.PriceOutOfRange,
+    ),
+)
+async def place_order(
+    request: Request,
+    data: OrderCreate,
+    principal: Principal = Depends(require_user),
+    session: AsyncSession = Depends(get_session),
+) -> OrderRead:
+    """Buy from a merchant's showcase (send an Idempotency-Key); reserves the stock."""
+    settings = request.app.state.settings
+    order = await service.place_order(
+        session, principal, data, max_quantity=settings.order_max_quantity
+    )
+    await commit(session)
+    return service.read(order, window(request))
+
+
+@router.get("/me/orders", tags=["orders"], responses=problems(*AUTH))
+async def my_orders(
+    request: Request,
+    state: OrderState | None = Query(default=None),
+    params: PageParams = Depends(page_params),
+    principal: Principal = Depends(require_user),
+    session: AsyncSession = Depends(get_session),
+) -> Page[OrderRead]:
+    """The signed-in user's purchases."""
+    orders, cursor = await service.list_my_orders(session, principal, params, state)
+    return _page(orders, cursor, window(request))
+
+
+@router.get(
+    "/orders",
+    tags=["orders"],
+    responses=problems(*AUTH, tenancy_errors.NoTenant, catalog_errors.WrongTenantKind),
+)
+async def tenant_orders(
+    request: Request,
+    state: OrderState | None = Query(default=None),
+    params: PageParams = Depends(page_params),
+    principal: Principal = Depends(require(Permission.orders_read)),
+    session: AsyncSession = Depends(get_session),
+) -> Page[OrderRead]:
+    """Orders the caller's merchant sold or supplier supplies."""
+    orders, cursor = await service.list_tenant_orders(session, principal, params, state)
+    return _page(orders, cursor, window(request))
+
+
+@router.get("/orders/{order_id}", tags=["orders"], responses=problems(*AUTH, errors.OrderNotFound))
+async def get_order(
+    request: Request,
+    order_id: ResourceId,
+    principal: Principal = Depends(get_principal),
+    session: AsyncSession = Depends(get_session),
+) -> OrderRead:
+    """An order the caller bought, sold or supplies."""
+    return service.read(await service.get_order(session, principal, order_id), window(request))
+
+
+@router.get(
+    "/orders/{order_id}/history",
+    tags=["orders"],
+    responses=problems(*AUTH, errors.OrderNotFound),
+)
+async def order_history(
+    order_id: ResourceId,
+    principal: Principal = Depends(get_principal),
+    session: AsyncSession = Depends(get_session),
+) -> list[HistoryRead]:
+    """Every transition of the order: from, to, who and when."""
+    return await service.order_history(session, principal, order_id)
+
+
+@router.post(
+    "/orders/{order_id}/cancel",
+    dependencies=[Depends(gated)],
+    tags=["orders"],
+    responses=problems(*ACT),
+)
+async def cancel_order(
+    request: Request,
+    order_id: ResourceId,
+    principal: Principal = Depends(get_principal),
+    session: AsyncSession = Depends(get_session),
+) -> OrderRead:
+    """Cancel an unpaid order (buyer or merchant); the stock is released."""
+    order = await service.cancel_order(session, principal, order_id)
+    await commit(session)
+    return service.read(order, window(request))
+
+
+@router.post(
+    "/orders/{order_id}/ship",
+    dependencies=[Depends(gated)],
+    tags=["orders"],
+    responses=problems(*ACT),
+)
+async def ship_order(
+    request: Request,
+    order_id: ResourceId,
+    data: Shipment,
+    principal: Principal = Depends(get_principal),
+    session: AsyncSession = Depends(get_session),
+) -> OrderRead:
+    """Mark a paid order shipped with its carrier and tracking number (supplier)."""
+    order = await service.ship_order(session, principal, order_id, data)
+    await commit(session)
+    return service.read(order, window(request))
+
+
+@router.post(
+    "/orders/{order_id}/deliver",
+    dependencies=[Depends(gated)],
+    tags=["orders"],
+    responses=problems(*ACT),
+)
+async def deliver_order(
+    request: Request,
+    order_id: ResourceId,
+    principal: Principal = Depends(get_principal),
+    session: AsyncSession = Depends(get_session),
+) -> OrderRead:
+    """Mark a shipped order delivered (supplier)."""
+    order = await service.deliver_order(session, principal, order_id)
+    await commit(session)
+    return service.read(order, window(request))
+
+
+@router.post(
+    "/orders/{order_id}/complete",
+    dependencies=[Depends(gated)],
+    tags=["orders"],
+    responses=problems(*ACT),
+)
+async def complete_order(
+    request: Request,
+    order_id: ResourceId,
+    principal: Principal = Depends(get_principal),
+    session: AsyncSession = Depends(get_session),
+) -> OrderRead:
+    """Confirm receipt of a delivered order (buyer)."""
+    order = await service.complete_order(session, principal, order_id)
+    await commit(session)
+    return service.read(order, window(request))
+
+
+@router.post(
+    "/orders/{order_id}/refund-request",
+    dependencies=[Depends(gated)],
+    tags=["orders"],
+    responses=problems(*ACT, errors.InvalidRefundAmount),
+)
+async def request_refund(
+    request: Request,
+    order_id: ResourceId,
+    data: RefundRequest,
+    principal: Principal = Depends(get_principal),
+    session: AsyncSession = Depends(get_session),
+) -> OrderRead:
+    """Ask for all or part of a paid order's money back."""
+    order = await service.request_refund(session, principal, order_id, data)
+    await commit(session)
+    return service.read(order, window(request))
+
+
+@router.post(
+    "/orders/{order_id}/refund-reject",
+    dependencies=[Depends(gated)],
+    tags=["orders"],
+    responses=problems(*ACT),
+)
+async def reject_refund(
+    request: Request,
+    order_id: ResourceId,
+    data: RefundRejection,
+    principal: Principal = Depends(get_principal),
+    session: AsyncSession = Depends(get_session),
+) -> OrderRead:
+    """Turn a refund request down with a reason (merchant or supplier)."""
+    order = await service.reject_refund(session, principal, order_id, data.reason)
+    await commit(session)
+    return service.read(order, window(request))

@@ -1,0 +1,685 @@
+"""Order use cases. Services ``flush()``; the edge commits.
+
+Every transition is checked by ``domain.transition`` (state and actor), applied with a
+conditional UPDATE on the expected state (so concurrent transitions cannot both
+happen), recorded in ``order_history`` with who and when, and — for the events of
+shared/spec/events.md — written to ``order_outbox`` in the same transaction and handed
+to the in-process hub after commit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from daihuo.catalog import service as catalog
+from daihuo.catalog.errors import InsufficientStock
+from daihuo.core.clock import utcnow
+from daihuo.core.db import after_commit
+from daihuo.core.ids import new_id
+from daihuo.core.pagination import PageParams
+from daihuo.orders import errors
+from daihuo.orders.domain import (
+    RULES,
+    Actor,
+    OrderAction,
+    OrderState,
+    check_refund_amount,
+    order_amount,
+    order_event,
+    shop_session,
+    stock_move,
+    transition,
+)
+from daihuo.orders.events import HUB, OrderEventHub
+from daihuo.orders.models import Order, OrderHistory
+from daihuo.orders.repository import SYSTEM, OrdersRepository, Party
+from daihuo.orders.schemas import (
+    HistoryRead,
+    OrderCreate,
+    OrderFacts,
+    OrderRead,
+    OutboxRecord,
+    PayableOrder,
+    RefundPlan,
+    RefundRequest,
+    Shipment,
+)
+from daihuo.tenancy.domain import Permission, Principal, TenantKind
+
+# --- who is asking -----------------------------------------------------------------------
+
+
+def party_of(ctx: Principal) -> Party:
+    """The orders a caller sees: its purchases, and its tenant's if it may read orders."""
+    reads = Permission.orders_read in ctx.permissions
+    kind = ctx.tenant_kind if reads else None
+    return Party(
+        user_id=ctx.user_id,
+        merchant_id=ctx.tenant_id if kind is TenantKind.merchant else None,
+        supplier_id=ctx.tenant_id if kind is TenantKind.supplier else None,
+    )
+
+
+def _roles(ctx: Principal, order: Order) -> list[Actor]:
+    roles = []
+    if ctx.user_id is not None and ctx.user_id == order.buyer_id:
+        roles.append(Actor.buyer)
+    if Permission.orders_write in ctx.permissions and ctx.tenant_id is not None:
+        if ctx.tenant_kind is TenantKind.merchant and ctx.tenant_id == order.merchant_id:
+            roles.append(Actor.merchant)
+        if ctx.tenant_kind is TenantKind.supplier and ctx.tenant_id == order.supplier_id:
+            roles.append(Actor.supplier)
+    return roles
+
+
+def _actor(ctx: Principal, order: Order, action: OrderAction) -> Actor:
+    """The caller's part in ``order`` that may take ``action`` (or any, to be refused)."""
+    roles = _roles(ctx, order)
+    allowed = [r for r in roles if r in RULES[action].actors]
+    if allowed:
+        return allowed[0]
+    if roles:
+        return roles[0]
+    # Sees the order (a tenant member who may only read) but has no part to act in.
+    raise errors.NotYourRole("You may read this order but not change it.")
+
+
+def _actor_id(ctx: Principal) -> str | None:
+    if ctx.user_id is not None:
+        return ctx.user_id
+    return f"apikey:{ctx.api_key_id}" if ctx.api_key_id else None
+
+
+def read(order: Order, window: timedelta) -> OrderRead:
+    """The API view of an order; ``window`` is the reservation window in force."""
+    view = OrderRead.model_validate(order, from_attributes=True)
+    if order.state == OrderState.created.value:
+        view.expires_at = order.created_at + window
+    return view
+
+
+# --- recording ---------------------------------------------------------------------------
+
+
+def _history(
+    repo: OrdersRepository,
+    order: Order,
+    action: OrderAction,
+    before: OrderState | None,
+    *,
+    actor: Actor,
+    actor_id: str | None,
+    actor_tenant_id: str | None = None,
+    amount: int | None = None,
+    note: str | None = None,
+    at: datetime,
+) -> None:
+    repo.add(
+        OrderHistory(
+            order_id=order.id,
+            action=action.value,
+            from_state=before.value if before else None,
+            to_state=order.state,
+            actor=actor.value,
+            actor_id=actor_id,
+            actor_tenant_id=actor_tenant_id,
+            amount=amount,
+            note=note,
+            at=at,
+        )
+    )
+
+
+async def _emit(
+    session: AsyncSession,
+    repo: OrdersRepository,
+    order: Order,
+    type_: str,
+    *,
+    at: datetime,
+    amount: int,
+    qty: int | None,
+    refund_id: str | None = None,
+    hub: OrderEventHub = HUB,
+) -> None:
+    meta: dict[str, Any] = {
+        "merchant": order.merchant_id,
+        "supplier": order.supplier_id,
+        "sku": order.sku_id,
+        "commission_bps": order.commission_bps,
+    }
+    if refund_id is not None:
+        meta["refund"] = refund_id
+    event = order_event(
+        type_,
+        event_id=new_id("evt"),
+        at=at,
+        session=order.session,
+        user=order.buyer_id,
+        order=order.id,
+        product=order.product_id,
+        qty=qty,
+        amount=amount,
+        meta=meta,
+    )
+    await repo.add_outbox([(event["id"], type_, order.id, event, at)])
+
+    async def publish() -> None:
+        hub.publish([event])
+
+    after_commit(session, publish)
+
+
+async def _apply(
+    repo: OrdersRepository, order: Order, before: OrderState, after: OrderState, **values: Any
+) -> None:
+    if not await repo.move(order, before, state=after.value, **values):
+        raise errors.OrderChanged("The order changed while this request ran; reload it.")
+
+
+async def _move_stock(session: AsyncSession, order: Order, move: tuple[str, str] | None) -> None:
+    if move == ("reserved", "sold"):
+        await catalog.confirm_stock(session, order.sku_id, order.quantity)
+    elif move == ("reserved", "available"):
+        await catalog.release_stock(session, order.sku_id, order.quantity)
+    elif move == ("sold", "available"):
+        await catalog.restore_stock(session, order.sku_id, order.quantity)
+
+
+# --- placing and reading -------------------------------------------------------------------
+
+
+async def place_order(
+    session: AsyncSession,
+    ctx: Principal,
+    data: OrderCreate,
+    *,
+    max_quantity: int,
+    hub: OrderEventHub = HUB,
+) -> Order:
+    """Buy from a merchant's showcase: the price is the shop's, the stock is reserved.
+
+    The reservation is one conditional UPDATE of the SKU row, run last so that on
+    PostgreSQL the row lock is held only until the commit right after it.
+    """
+    assert ctx.user_id is not None
+    if data.quantity > max_quantity:
+        raise errors.QuantityTooLarge(f"At most {max_quantity} units per order.")
+    offer = await catalog.offer_for(session, data.item_id, data.sku_id)
+    repo = OrdersRepository(session, party_of(ctx))
+    limited = offer.max_per_user is not None
+    if offer.max_per_user is not None and not await repo.take_quota(
+        ctx.user_id, offer.product_id, data.quantity, offer.max_per_user
+    ):
+        used = await repo.quota_used(ctx.user_id, offer.product_id)
+        raise errors.PurchaseLimitReached(
+            f"At most {offer.max_per_user} per person; you already hold {used}.",
+            limit=offer.max_per_user,
+        )
+    now = utcnow()
+    order = Order(
+        id=new_id("ord"),
+        state=OrderState.created.value,
+        buyer_id=ctx.user_id,
+        merchant_id=offer.merchant_id,
+        supplier_id=offer.supplier_id,
+        item_id=offer.item_id,
+        product_id=offer.product_id,
+        sku_id=offer.sku_id,
+        title=offer.title,
+        quantity=data.quantity,
+        unit_price=offer.unit_price,
+        amount=order_amount(offer.unit_price, data.quantity),
+        commission_bps=offer.commission_bps,
+        refunded_amount=0,
+        quota_taken=limited,
+        session=data.session or shop_session(offer.merchant_id),
+        created_at=now,
+        updated_at=now,
+    )
+    repo.add(order)
+    await repo.flush()
+    _history(repo, order, OrderAction.create, None, actor=Actor.buyer, actor_id=ctx.user_id, at=now)
+    await _emit(
+        session,
+        repo,
+        order,
+        "order_created",
+        at=now,
+        amount=order.amount,
+        qty=order.quantity,
+        hub=hub,
+    )
+    await repo.flush()
+    try:
+        await catalog.reserve_stock(session, order.sku_id, order.quantity)
+    except InsufficientStock as exc:
+        raise errors.OutOfStock(
+            "Out of stock: fewer units are left than you asked for.", sku_id=order.sku_id
+        ) from exc
+    return order
+
+
+async def _visible_order(repo: OrdersRepository, order_id: str) -> Order:
+    order = await repo.order(order_id)
+    if order is None:
+        raise errors.OrderNotFound()
+    return order
+
+
+async def get_order(session: AsyncSession, ctx: Principal, order_id: str) -> Order:
+    """An order the caller bought, sold or supplies."""
+    return await _visible_order(OrdersRepository(session, party_of(ctx)), order_id)
+
+
+async def list_my_orders(
+    session: AsyncSession, ctx: Principal, params: PageParams, state: OrderState | None
+) -> tuple[Sequence[Order], str | None]:
+    """The caller's own purchases."""
+    repo = OrdersRepository(session, Party(user_id=ctx.user_id))
+    return await repo.orders_page(params, state=state, buyer_only=True)
+
+
+async def list_tenant_orders(
+    session: AsyncSession, ctx: Principal, params: PageParams, state: OrderState | None
+) -> tuple[Sequence[Order], str | None]:
+    """Orders of the caller's merchant or supplier tenant."""
+    catalog.require_kind(ctx, TenantKind.merchant, TenantKind.supplier)
+    party = party_of(ctx)
+    repo = OrdersRepository(
+        session, Party(merchant_id=party.merchant_id, supplier_id=party.supplier_id)
+    )
+    return await repo.orders_page(params, state=state, buyer_only=False)
+
+
+async def order_history(session: AsyncSession, ctx: Principal, order_id: str) -> list[HistoryRead]:
+    """Every transition of a visible order, oldest first."""
+    repo = OrdersRepository(session, party_of(ctx))
+    await _visible_order(repo, order_id)
+    return [HistoryRead.model_validate(h) for h in await repo.history(order_id)]
+
+
+# --- transitions by the parties ---------------------------------------------------------------
+
+
+async def _act(
+    session: AsyncSession,
+    ctx: Principal,
+    order_id: str,
+    action: OrderAction,
+    *,
+    note: str | None = None,
+    amount: int | None = None,
+    **values: Any,
+) -> tuple[OrdersRepository, Order, OrderState, Actor]:
+    repo = OrdersRepository(session, party_of(ctx))
+    order = await _visible_order(repo, order_id)
+    actor = _actor(ctx, order, action)
+    before = OrderState(order.state)
+    refund_from = OrderState(order.refund_from) if order.refund_from else None
+    after = transition(before, action, actor, refund_from=refund_from)
+    now = utcnow()
+    await _apply(repo, order, before, after, updated_at=now, **values)
+    _history(
+        repo,
+        order,
+        action,
+        before,
+        actor=actor,
+        actor_id=_actor_id(ctx),
+        actor_tenant_id=ctx.tenant_id if actor is not Actor.buyer else None,
+        amount=amount,
+        note=note,
+        at=now,
+    )
+    return repo, order, before, actor
+
+
+async def cancel_order(session: AsyncSession, ctx: Principal, order_id: str) -> Order:
+    """Cancel an unpaid order (buyer or merchant); its stock is released at once."""
+    repo, order, _, _ = await _act(
+        session, ctx, order_id, OrderAction.cancel, cancelled_at=utcnow()
+    )
+    await _release(session, repo, order, OrderAction.cancel)
+    await repo.flush()
+    return order
+
+
+async def _release(
+    session: AsyncSession, repo: OrdersRepository, order: Order, action: OrderAction
+) -> None:
+    await _move_stock(session, order, stock_move(action))
+    if order.quota_taken:
+        await repo.return_quota(order.buyer_id, order.product_id, order.quantity)
+
+
+async def ship_order(session: AsyncSession, ctx: Principal, order_id: str, data: Shipment) -> Order:
+    """The supplier hands a paid order to a carrier."""
+    now = utcnow()
+    _, order, _, _ = await _act(
+        session,
+        ctx,
+        order_id,
+        OrderAction.ship,
+        note=f"{data.carrier} {data.tracking_no}",
+        carrier=data.carrier,
+        tracking_no=data.tracking_no,
+        shipped_at=now,
+    )
+    return order
+
+
+async def deliver_order(session: AsyncSession, ctx: Principal, order_id: str) -> Order:
+    """The supplier records the delivery (settlement's holding period starts here)."""
+    _, order, _, _ = await _act(session, ctx, order_id, OrderAction.deliver, delivered_at=utcnow())
+    return order
+
+
+async def complete_order(session: AsyncSession, ctx: Principal, order_id: str) -> Order:
+    """The buyer confirms receipt."""
+    _, order, _, _ = await _act(session, ctx, order_id, OrderAction.complete, completed_at=utcnow())
+    return order
+
+
+async def request_refund(
+    session: AsyncSession, ctx: Principal, order_id: str, data: RefundRequest
+) -> Order:
+    """Ask for the whole or part of a paid order's money back."""
+    repo = OrdersRepository(session, party_of(ctx))
+    order = await _visible_order(repo, order_id)
+    amount = data.amount if data.amount is not None else order.amount - order.refunded_amount
+    state = OrderState(order.state)
+    transition(state, OrderAction.request_refund, _actor(ctx, order, OrderAction.request_refund))
+    check_refund_amount(amount, paid=order.amount, refunded=order.refunded_amount)
+    _, order, _, _ = await _act(
+        session,
+        ctx,
+        order_id,
+        OrderAction.request_refund,
+        amount=amount,
+        note=data.reason or None,
+        refund_amount=amount,
+        refund_reason=data.reason or None,
+        refund_from=state.value,
+    )
+    return order
+
+
+async def reject_refund(session: AsyncSession, ctx: Principal, order_id: str, reason: str) -> Order:
+    """The seller turns a refund request down; the order goes back where it was."""
+    _, order, _, _ = await _act(
+        session,
+        ctx,
+        order_id,
+        OrderAction.reject_refund,
+        note=reason,
+        refund_amount=None,
+        refund_from=None,
+    )
+    return order
+
+
+# --- what the payments module drives ------------------------------------------------------------
+
+
+async def payable(
+    session: AsyncSession, ctx: Principal, order_id: str, *, window: timedelta
+) -> PayableOrder:
+    """The order the caller wants to pay, if it is the buyer and the order can be paid."""
+    order = await _visible_order(OrdersRepository(session, party_of(ctx)), order_id)
+    if ctx.user_id != order.buyer_id:
+        raise errors.NotYourRole("Only the buyer pays an order.")
+    state = OrderState(order.state)
+    if state is not OrderState.created:
+        raise errors.InvalidOrderTransition(
+            f"Cannot pay an order that is {state.value}.", state=state.value
+        )
+    if order.created_at + window < utcnow():
+        raise errors.OrderExpired("The order was not paid in time; its stock was released.")
+    return PayableOrder(
+        order_id=order.id, buyer_id=order.buyer_id, amount=order.amount, title=order.title
+    )
+
+
+async def mark_paid(
+    session: AsyncSession, order_id: str, *, payment_id: str, hub: OrderEventHub = HUB
+) -> bool:
+    """The provider confirmed payment: created → paid, reserved → sold, ``order_paid``.
+
+    False (and nothing changed) when the order is no longer waiting for payment — it
+    was paid already, or cancelled or expired first; the caller refunds the money then.
+    """
+    repo = OrdersRepository(session, SYSTEM)
+    order = await _visible_order(repo, order_id)
+    before = OrderState(order.state)
+    if before is not OrderState.created:
+        return False
+    after = transition(before, OrderAction.pay, Actor.provider)
+    now = utcnow()
+    if not await repo.move(order, before, state=after.value, paid_at=now, updated_at=now):
+        return False
+    await _move_stock(session, order, stock_move(OrderAction.pay))
+    _history(
+        repo,
+        order,
+        OrderAction.pay,
+        before,
+        actor=Actor.provider,
+        actor_id=payment_id,
+        amount=order.amount,
+        at=now,
+    )
+    await _emit(
+        session, repo, order, "order_paid", at=now, amount=order.amount, qty=order.quantity, hub=hub
+    )
+    await repo.flush()
+    return True
+
+
+async def approve_refund(
+    session: AsyncSession, ctx: Principal, order_id: str, amount: int | None
+) -> RefundPlan:
+    """The seller approves a refund (or starts one on a paid order): → refunding.
+
+    The conditional UPDATE on ``refund_requested`` lets one approval through; a second,
+    concurrent or later, finds the order ``refunding`` or ``refunded`` and is refused.
+    """
+    repo = OrdersRepository(session, party_of(ctx))
+    order = await _visible_order(repo, order_id)
+    if OrderState(order.state) in (OrderState.paid, OrderState.shipped, OrderState.delivered):
+        await request_refund(session, ctx, order_id, RefundRequest(amount=amount))
+    state = OrderState(order.state)
+    actor = _actor(ctx, order, OrderAction.approve_refund)
+    transition(
+        state,
+        OrderAction.approve_refund,
+        actor,
+        refund_from=OrderState(order.refund_from) if order.refund_from else None,
+    )
+    final = amount if amount is not None else (order.refund_amount or 0)
+    check_refund_amount(final, paid=order.amount, refunded=order.refunded_amount)
+    await _act(
+        session, ctx, order_id, OrderAction.approve_refund, amount=final, refund_amount=final
+    )
+    await repo.flush()
+    return RefundPlan(order_id=order.id, amount=final, reason=order.refund_reason or "")
+
+
+async def refund_succeeded(
+    session: AsyncSession,
+    order_id: str,
+    *,
+    amount: int,
+    refund_id: str,
+    hub: OrderEventHub = HUB,
+) -> bool:
+    """The provider confirmed the refund: → refunded, ``order_refunded``; idempotent."""
+    repo = OrdersRepository(session, SYSTEM)
+    order = await _visible_order(repo, order_id)
+    before = OrderState(order.state)
+    if before is not OrderState.refunding:
+        return False
+    after = transition(before, OrderAction.confirm_refund, Actor.provider)
+    refunded = order.refunded_amount + amount
+    full = refunded == order.amount
+    refund_from = OrderState(order.refund_from) if order.refund_from else None
+    now = utcnow()
+    if not await repo.move(
+        order, before, state=after.value, refunded_amount=refunded, refunded_at=now, updated_at=now
+    ):
+        return False
+    move = stock_move(OrderAction.confirm_refund, refund_from=refund_from, full_refund=full)
+    await _move_stock(session, order, move)
+    _history(
+        repo,
+        order,
+        OrderAction.confirm_refund,
+        before,
+        actor=Actor.provider,
+        actor_id=refund_id,
+        amount=amount,
+        at=now,
+    )
+    await _emit(
+        session,
+        repo,
+        order,
+        "order_refunded",
+        at=now,
+        amount=amount,
+        qty=None,
+        refund_id=refund_id,
+        hub=hub,
+    )
+    await repo.flush()
+    return True
+
+
+async def refund_failed(
+    session: AsyncSession, order_id: str, *, refund_id: str, reason: str
+) -> bool:
+    """The provider could not refund: back to ``refund_requested`` for the seller to retry."""
+    repo = OrdersRepository(session, SYSTEM)
+    order = await _visible_order(repo, order_id)
+    before = OrderState(order.state)
+    if before is not OrderState.refunding:
+        return False
+    after = transition(before, OrderAction.refund_failed, Actor.provider)
+    now = utcnow()
+    if not await repo.move(order, before, state=after.value, updated_at=now):
+        return False
+    _history(
+        repo,
+        order,
+        OrderAction.refund_failed,
+        before,
+        actor=Actor.provider,
+        actor_id=refund_id,
+        note=reason[:500],
+        at=now,
+    )
+    await repo.flush()
+    return True
+
+
+# --- the sweeper -----------------------------------------------------------------------------
+
+
+async def expire_orders(
+    session: AsyncSession, *, window: timedelta, now: datetime | None = None, limit: int = 200
+) -> int:
+    """Cancel unpaid orders older than ``window`` and release their stock.
+
+    Works from the database alone (``created_at + window < now`` and still
+    ``created``), so it picks up whatever a stopped process left behind, and several
+    processes may sweep at once: the conditional UPDATE lets each order expire once.
+    """
+    now = now or utcnow()
+    repo = OrdersRepository(session, SYSTEM)
+    expired = 0
+    for order in await repo.expired(now - window, limit):
+        before = OrderState(order.state)
+        after = transition(before, OrderAction.expire, Actor.system)
+        if not await repo.move(order, before, state=after.value, cancelled_at=now, updated_at=now):
+            continue
+        await _release(session, repo, order, OrderAction.expire)
+        _history(
+            repo,
+            order,
+            OrderAction.expire,
+            before,
+            actor=Actor.system,
+            actor_id="sweeper",
+            note="not paid in time",
+            at=now,
+        )
+        expired += 1
+    await repo.flush()
+    return expired
+
+
+# --- what settlement, analytics and the ledger read ------------------------------------------
+
+
+def facts(order: Order) -> OrderFacts:
+    paid = order.paid_at is not None
+    return OrderFacts(
+        order_id=order.id,
+        state=OrderState(order.state),
+        buyer_id=order.buyer_id,
+        merchant_id=order.merchant_id,
+        supplier_id=order.supplier_id,
+        product_id=order.product_id,
+        sku_id=order.sku_id,
+        quantity=order.quantity,
+        unit_price=order.unit_price,
+        amount=order.amount,
+        commission_bps=order.commission_bps,
+        paid_amount=order.amount if paid else 0,
+        refunded_amount=order.refunded_amount,
+        paid_at=order.paid_at,
+        delivered_at=order.delivered_at,
+        completed_at=order.completed_at,
+        refunded_at=order.refunded_at,
+    )
+
+
+async def order_facts(session: AsyncSession, order_id: str) -> OrderFacts:
+    """An order's money facts, for system readers (settlement)."""
+    return facts(await _visible_order(OrdersRepository(session, SYSTEM), order_id))
+
+
+async def outbox_after(
+    session: AsyncSession, after_seq: int, limit: int = 500
+) -> list[OutboxRecord]:
+    """Order events after ``after_seq``, in order: the consumers' feed (keep your own cursor).
+
+    ``seq`` comes from the database at insert; a transaction that inserted a lower
+    ``seq`` may commit after a reader passed it, so readers re-read a short overlap
+    (or de-duplicate by ``event_id``) rather than trusting the cursor alone.
+    """
+    rows = await OrdersRepository(session, SYSTEM).outbox_after(after_seq, limit)
+    return [
+        OutboxRecord(
+            seq=r.seq,
+            event_id=r.event_id,
+            type=r.type,
+            order_id=r.order_id,
+            payload=json.loads(r.payload),
+            created_at=r.created_at,
+        )
+        for r in rows
+    ]
+
+
+async def history_after(
+    session: AsyncSession, after_id: int, limit: int = 500
+) -> list[tuple[int, str, HistoryRead]]:
+    """Every order transition after history id ``after_id``: (id, order id, transition)."""
+    rows = await OrdersRepository(session, SYSTEM).history_after(after_id, limit)
+    return [(h.id, h.order_id, HistoryRead.model_validate(h)) for h in rows]
