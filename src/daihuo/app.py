@@ -15,12 +15,22 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from daihuo import __version__
+from daihuo.catalog.api import router as catalog_router
 from daihuo.config import Settings, get_settings
 from daihuo.core.db import Database
 from daihuo.core.errors import PROBLEM_JSON, install_error_handlers, problem_type
 from daihuo.core.idempotency import IdempotencyMiddleware
 from daihuo.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from daihuo.core.redis import make_redis
+from daihuo.core.storage import make_storage
+from daihuo.ledger.api import router as ledger_router
+from daihuo.ledger.service import Ledger
+from daihuo.orders.api import router as orders_router
+from daihuo.orders.tasks import ReservationSweeper
+from daihuo.payments.api import router as payments_router
+from daihuo.payments.api import sandbox_router
+from daihuo.payments.tasks import Payments
+from daihuo.settlement.api import router as settlement_router
 from daihuo.tenancy.api import router as tenancy_router
 from daihuo.tenancy.service import AuthConfig
 
@@ -50,9 +60,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = Database(settings.database_url)
         app.state.redis = make_redis(settings.redis_url) if settings.redis_url else None
+        app.state.ledger = Ledger.from_settings(app.state.db, settings)
+        await app.state.ledger.start()
+        app.state.sweeper = ReservationSweeper(
+            app.state.db,
+            window=timedelta(seconds=settings.order_reservation_seconds),
+            interval=settings.order_sweep_interval_seconds,
+        )
+        await app.state.sweeper.start()
+        app.state.payments = (
+            Payments.from_settings(app.state.db, settings, app)
+            if settings.payments_sandbox
+            else None
+        )
+        if app.state.payments is not None:
+            await app.state.payments.start()
         try:
             yield
         finally:
+            if app.state.payments is not None:
+                await app.state.payments.stop()
+            await app.state.sweeper.stop()
+            await app.state.ledger.stop()
             if app.state.redis is not None:
                 await app.state.redis.aclose()
             await app.state.db.dispose()
@@ -68,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.auth_config = auth_config(settings)
+    app.state.storage = make_storage(settings.storage_url or str(settings.data_dir / "files"))
     install_error_handlers(app)
 
     # Outermost first: request id → body limit → idempotency → app.
@@ -82,6 +112,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
 
     app.include_router(tenancy_router)
+    app.include_router(ledger_router)
+    app.include_router(catalog_router)
+    app.include_router(orders_router)
+    app.include_router(payments_router)
+    app.include_router(settlement_router)
+    if settings.payments_sandbox:
+        app.include_router(sandbox_router)
     _add_health(app)
     _add_docs(app)
     return app

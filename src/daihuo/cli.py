@@ -16,7 +16,12 @@ from typing import Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 
+from daihuo.analytics.cli import app as analytics_app
+from daihuo.catalog.cli import app as product_app
 from daihuo.config import Settings, get_settings
+from daihuo.events.cli import app as events_app
+from daihuo.ledger.cli import ledger_app
+from daihuo.simulator.cli import simulate
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Daihuo live commerce.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
@@ -27,6 +32,11 @@ app.add_typer(db_app, name="db")
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(user_app, name="user")
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(product_app, name="product")
+app.add_typer(events_app, name="events")
+app.add_typer(analytics_app, name="analytics")
+app.add_typer(ledger_app, name="ledger")
+app.command("simulate")(simulate)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True)

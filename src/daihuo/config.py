@@ -47,6 +47,36 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "json"
     log_level: str = "INFO"
 
+    # The transparency log (docs/ledger.md). Checkpoints are signed with
+    # ledger_signer_key (a PRIVATE+KEY+… string) if set, else with the key file
+    # (default <data_dir>/ledger.key, mode 0600, created on first use).
+    # ledger_verifier_keys publishes further verifier keys, e.g. retired ones.
+    ledger_origin: str = "daihuo.local/log"
+    ledger_key_file: Path | None = None
+    ledger_signer_key: SecretStr | None = None
+    ledger_verifier_keys: list[str] = Field(default_factory=list)
+    ledger_max_batch: int = Field(default=4096, ge=1, le=100_000)
+
+    # Commerce (docs/commerce.md). Files (product images) live in storage_url,
+    # default file://<data_dir>/files. An unpaid order keeps its stock reserved for
+    # order_reservation_seconds; the sweeper releases expired ones every
+    # order_sweep_interval_seconds.
+    storage_url: str = ""
+    order_reservation_seconds: int = Field(default=15 * 60, ge=1, le=7 * 24 * 3600)
+    order_sweep_interval_seconds: float = Field(default=30.0, gt=0, le=3600)
+    order_max_quantity: int = Field(default=999, ge=1, le=1_000_000)
+    # Payments: the built-in sandbox provider (turn it off in production). Its webhooks
+    # are signed with payments_webhook_secret (default: derived from the server secret)
+    # and refused when older than payments_webhook_tolerance_seconds.
+    payments_sandbox: bool = True
+    payments_webhook_secret: SecretStr | None = None
+    payments_webhook_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+    sandbox_callback_delay_seconds: float = Field(default=0.0, ge=0, le=3600)
+    sandbox_callback_retry_seconds: float = Field(default=1.0, gt=0, le=3600)
+    sandbox_callback_max_attempts: int = Field(default=8, ge=1, le=50)
+    sandbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    sandbox_fail_payments: bool = False
+
     @field_validator("redis_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:

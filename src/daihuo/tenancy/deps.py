@@ -122,3 +122,11 @@ async def require_platform(
     """A platform operator, whose session deliberately sees every tenant."""
     scope_session(session, None, all_tenants=True)
     return principal
+
+
+async def require_user(principal: Principal = Depends(get_principal)) -> Principal:
+    """Dependency: a signed-in user (not an API key); a tenant is optional, so consumers,
+    who belong to none, pass. The session stays scoped to the user's tenant, if any."""
+    if principal.user_id is None:
+        raise errors.PermissionDenied("This needs a signed-in user; an API key acts for a tenant.")
+    return principal

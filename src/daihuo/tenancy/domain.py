@@ -32,6 +32,17 @@ class Permission(StrEnum):
     apikeys_read = "apikeys:read"
     apikeys_write = "apikeys:write"
     platform_tenants = "platform:tenants"
+    settlement_read = "settlement:read"
+    # Commerce (catalog, selection, orders). What a tenant may do also depends on its
+    # kind (a supplier lists products, a merchant picks them): the services check that.
+    catalog_read = "catalog:read"
+    catalog_write = "catalog:write"
+    pool_read = "pool:read"
+    showcase_read = "showcase:read"
+    showcase_write = "showcase:write"
+    orders_read = "orders:read"
+    orders_write = "orders:write"
+    products_review = "products:review"
 
 
 _READ = {Permission.tenant_read, Permission.members_read}
@@ -42,17 +53,29 @@ _MANAGE = _READ | {
     Permission.apikeys_write,
 }
 
+_COMMERCE_READ = {
+    Permission.catalog_read,
+    Permission.pool_read,
+    Permission.showcase_read,
+    Permission.orders_read,
+}
+_COMMERCE_WRITE = _COMMERCE_READ | {
+    Permission.catalog_write,
+    Permission.showcase_write,
+    Permission.orders_write,
+}
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.owner: frozenset(_MANAGE),
-    Role.admin: frozenset(_MANAGE),
-    Role.operator: frozenset(_READ),
-    Role.viewer: frozenset(_READ),
+    Role.owner: frozenset(_MANAGE | _COMMERCE_WRITE | {Permission.settlement_read}),
+    Role.admin: frozenset(_MANAGE | _COMMERCE_WRITE | {Permission.settlement_read}),
+    Role.operator: frozenset(_READ | _COMMERCE_WRITE),
+    Role.viewer: frozenset(_READ | _COMMERCE_READ),
 }
 
 # Extra permissions a role has when its tenant is the platform operator's.
 PLATFORM_EXTRA: dict[Role, frozenset[Permission]] = {
-    Role.owner: frozenset({Permission.platform_tenants}),
-    Role.admin: frozenset({Permission.platform_tenants}),
+    Role.owner: frozenset({Permission.platform_tenants, Permission.products_review}),
+    Role.admin: frozenset({Permission.platform_tenants, Permission.products_review}),
     Role.operator: frozenset(),
     Role.viewer: frozenset(),
 }

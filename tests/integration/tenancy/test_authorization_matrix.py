@@ -19,11 +19,11 @@ from daihuo.core.db import Database
 from daihuo.models import metadata
 
 from tests.conftest import DatabaseFactory, client_for, make_settings
-from tests.integration.tenancy.world import World, build_world
+from tests.integration.tenancy.world import PNG, WORLD_SETTINGS, World, build_world
 
 ACTORS = [
     "anonymous", "consumer", "viewer", "operator", "admin", "owner", "api_key_read",
-    "platform_admin",
+    "platform_admin", "supplier",
 ]  # fmt: skip
 
 
@@ -32,6 +32,7 @@ class Spec:
     path: str  # with {placeholders} from World.ids
     body: dict[str, Any] | None
     expect: dict[str, int]  # actor -> status
+    content: bytes | None = None  # a raw body instead of JSON (uploads)
 
 
 def _statuses(
@@ -43,9 +44,9 @@ def _statuses(
     return out
 
 
-READERS = {"viewer", "operator", "admin", "owner", "api_key_read", "platform_admin"}
-MANAGERS = {"admin", "owner", "platform_admin"}
-USERS = {"consumer", "viewer", "operator", "admin", "owner", "platform_admin"}
+READERS = {"viewer", "operator", "admin", "owner", "api_key_read", "platform_admin", "supplier"}
+MANAGERS = {"admin", "owner", "platform_admin", "supplier"}
+USERS = {"consumer", "viewer", "operator", "admin", "owner", "platform_admin", "supplier"}
 
 MATRIX: dict[tuple[str, str], Spec] = {
     # Public: anyone may sign up and sign in (with their own credentials).
@@ -80,17 +81,45 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ("PATCH", "/api/v1/members/{member_id}"): Spec(
         "/api/v1/members/{viewer_member_a}",
         {"role": "operator"},
-        _statuses(200, MANAGERS, platform_admin=404),
+        _statuses(200, MANAGERS, platform_admin=404, supplier=404),
     ),
     ("DELETE", "/api/v1/members/{member_id}"): Spec(
-        "/api/v1/members/{spare_member_a}", None, _statuses(204, MANAGERS, platform_admin=404)
+        "/api/v1/members/{spare_member_a}",
+        None,
+        _statuses(204, MANAGERS, platform_admin=404, supplier=404),
     ),
     ("GET", "/api/v1/api-keys"): Spec("/api/v1/api-keys", None, _statuses(200, MANAGERS)),
     ("POST", "/api/v1/api-keys"): Spec(
         "/api/v1/api-keys", {"name": "k", "scopes": ["tenant:read"]}, _statuses(201, MANAGERS)
     ),
     ("DELETE", "/api/v1/api-keys/{key_id}"): Spec(
-        "/api/v1/api-keys/{spare_key_a}", None, _statuses(204, MANAGERS, platform_admin=404)
+        "/api/v1/api-keys/{spare_key_a}",
+        None,
+        _statuses(204, MANAGERS, platform_admin=404, supplier=404),
+    ),
+    # The transparency log is public: every caller, signed in or not, gets the same answer.
+    # The world's log is empty, so a proof is the same 400 (no tree of that size yet) for all.
+    ("GET", "/api/v1/ledger/checkpoint"): Spec(
+        "/api/v1/ledger/checkpoint", None, _statuses(200, set(ACTORS))
+    ),
+    ("GET", "/api/v1/ledger/entries"): Spec(
+        "/api/v1/ledger/entries?start=0&end=10", None, _statuses(200, set(ACTORS))
+    ),
+    ("GET", "/api/v1/ledger/keys"): Spec("/api/v1/ledger/keys", None, _statuses(200, set(ACTORS))),
+    ("GET", "/api/v1/ledger/proof/inclusion"): Spec(
+        "/api/v1/ledger/proof/inclusion?index=0&size=1", None, _statuses(400, set(ACTORS))
+    ),
+    ("GET", "/api/v1/ledger/proof/consistency"): Spec(
+        "/api/v1/ledger/proof/consistency?old=1&new=1", None, _statuses(400, set(ACTORS))
+    ),
+    # Settlement books: owners and admins read their tenant's; platform staff the platform's.
+    ("GET", "/api/v1/settlement/balances"): Spec(
+        "/api/v1/settlement/balances", None, _statuses(200, MANAGERS)
+    ),
+    ("GET", "/api/v1/settlement/statement"): Spec(
+        "/api/v1/settlement/statement?from=2026-03-01&to=2026-04-01&format=csv",
+        None,
+        _statuses(200, MANAGERS),
     ),
     # Platform operators only.
     ("GET", "/api/v1/platform/tenants"): Spec(
@@ -102,6 +131,183 @@ MATRIX: dict[tuple[str, str], Spec] = {
         _statuses(201, {"platform_admin"}),
     ),
 }
+
+
+# --- commerce (docs/commerce.md) ------------------------------------------------------------
+# What a tenant may do depends on its kind as well as its role: only the supplier lists
+# products (merchant roles holding catalog:write still get 403 wrong-tenant-kind), only
+# a merchant's staff pick them, only the platform reviews. Orders belong to three
+# parties: the buyer (the consumer bought every world order from A's showcase), A's staff
+# and the supplier S; anyone else — the platform included — gets 404 for them.
+SUPPLIER = {"supplier"}
+MERCHANT_WRITERS = {"operator", "admin", "owner"}
+MERCHANT_STAFF = MERCHANT_WRITERS | {"viewer"}
+POOL = MERCHANT_STAFF | {"platform_admin", "supplier"}
+STRANGERS = {"platform_admin": 404, "api_key_read": 404}
+ORDER_READERS = MERCHANT_STAFF | {"consumer", "supplier"}
+
+COMMERCE: dict[tuple[str, str], Spec] = {
+    ("POST", "/api/v1/products"): Spec(
+        "/api/v1/products",
+        {
+            "title": "新品",
+            "category": "美妆",
+            "price_min": 100,
+            "price_max": 900,
+            "commission_bps": 1000,
+            "skus": [{"code": "A", "price": 500, "stock": 5}],
+        },
+        _statuses(201, SUPPLIER),
+    ),
+    ("GET", "/api/v1/products"): Spec("/api/v1/products", None, _statuses(200, SUPPLIER)),
+    ("GET", "/api/v1/products/{product_id}"): Spec(
+        "/api/v1/products/{product_listed}", None, _statuses(200, SUPPLIER)
+    ),
+    ("PATCH", "/api/v1/products/{product_id}"): Spec(
+        "/api/v1/products/{product_draft}", {"title": "改名"}, _statuses(200, SUPPLIER)
+    ),
+    ("POST", "/api/v1/products/{product_id}/skus"): Spec(
+        "/api/v1/products/{product_draft}/skus",
+        {"code": "XL", "price": 2000, "stock": 3},
+        _statuses(201, SUPPLIER),
+    ),
+    ("PATCH", "/api/v1/products/{product_id}/skus/{sku_id}"): Spec(
+        "/api/v1/products/{product_draft}/skus/{sku_draft}",
+        {"price": 2500},
+        _statuses(200, SUPPLIER),
+    ),
+    ("POST", "/api/v1/products/{product_id}/skus/{sku_id}/stock"): Spec(
+        "/api/v1/products/{product_listed}/skus/{sku_listed}/stock",
+        {"delta": 5},
+        _statuses(200, SUPPLIER),
+    ),
+    ("POST", "/api/v1/products/{product_id}/submit"): Spec(
+        "/api/v1/products/{product_draft}/submit", None, _statuses(200, SUPPLIER)
+    ),
+    ("POST", "/api/v1/products/{product_id}/delist"): Spec(
+        "/api/v1/products/{product_listed}/delist", None, _statuses(200, SUPPLIER)
+    ),
+    ("POST", "/api/v1/products/{product_id}/images"): Spec(
+        "/api/v1/products/{product_draft}/images", None, _statuses(201, SUPPLIER), content=PNG
+    ),
+    # A draft's image: its supplier sees it; to anyone else it does not exist.
+    ("GET", "/api/v1/products/{product_id}/images/{image_id}"): Spec(
+        "/api/v1/products/{product_draft}/images/{image_draft}",
+        None,
+        _statuses(200, SUPPLIER, anon=404, others=404),
+    ),
+    ("DELETE", "/api/v1/products/{product_id}/images/{image_id}"): Spec(
+        "/api/v1/products/{product_draft}/images/{image_spare}", None, _statuses(204, SUPPLIER)
+    ),
+    ("PUT", "/api/v1/products/{product_id}/commissions/{merchant_id}"): Spec(
+        "/api/v1/products/{product_listed}/commissions/{tenant_a}",
+        {"commission_bps": 2500},
+        _statuses(200, SUPPLIER),
+    ),
+    ("DELETE", "/api/v1/products/{product_id}/commissions/{merchant_id}"): Spec(
+        "/api/v1/products/{product_listed}/commissions/{tenant_a}",
+        None,
+        _statuses(204, SUPPLIER),
+    ),
+    ("GET", "/api/v1/platform/products/review"): Spec(
+        "/api/v1/platform/products/review", None, _statuses(200, {"platform_admin"})
+    ),
+    ("POST", "/api/v1/platform/products/{product_id}/approve"): Spec(
+        "/api/v1/platform/products/{product_review}/approve",
+        None,
+        _statuses(200, {"platform_admin"}),
+    ),
+    ("POST", "/api/v1/platform/products/{product_id}/reject"): Spec(
+        "/api/v1/platform/products/{product_review}/reject",
+        {"reason": "资质不全"},
+        _statuses(200, {"platform_admin"}),
+    ),
+    ("GET", "/api/v1/pool/products"): Spec(
+        "/api/v1/pool/products?q=口红", None, _statuses(200, POOL)
+    ),
+    ("GET", "/api/v1/pool/products/{product_id}"): Spec(
+        "/api/v1/pool/products/{product_listed}", None, _statuses(200, POOL)
+    ),
+    ("GET", "/api/v1/showcase"): Spec("/api/v1/showcase", None, _statuses(200, MERCHANT_STAFF)),
+    ("POST", "/api/v1/showcase"): Spec(
+        "/api/v1/showcase",
+        {"product_id": "{product_unpicked}", "price": 2000},
+        _statuses(201, MERCHANT_WRITERS),
+    ),
+    ("PATCH", "/api/v1/showcase/{item_id}"): Spec(
+        "/api/v1/showcase/{item_a}", {"price": 2100}, _statuses(200, MERCHANT_WRITERS)
+    ),
+    ("DELETE", "/api/v1/showcase/{item_id}"): Spec(
+        "/api/v1/showcase/{item_a}", None, _statuses(204, MERCHANT_WRITERS)
+    ),
+    ("GET", "/api/v1/shops/{merchant_id}/items"): Spec(
+        "/api/v1/shops/{tenant_a}/items", None, _statuses(200, set(ACTORS))
+    ),
+    # Buying and paying need a signed-in user; a tenant is optional.
+    ("POST", "/api/v1/orders"): Spec(
+        "/api/v1/orders",
+        {"item_id": "{item_a}", "sku_id": "{sku_listed}", "quantity": 1},
+        _statuses(201, USERS),
+    ),
+    ("GET", "/api/v1/me/orders"): Spec("/api/v1/me/orders", None, _statuses(200, USERS)),
+    ("GET", "/api/v1/orders"): Spec(
+        "/api/v1/orders", None, _statuses(200, MERCHANT_STAFF | SUPPLIER)
+    ),
+    ("GET", "/api/v1/orders/{order_id}"): Spec(
+        "/api/v1/orders/{order_created}", None, _statuses(200, ORDER_READERS, **STRANGERS)
+    ),
+    ("GET", "/api/v1/orders/{order_id}/history"): Spec(
+        "/api/v1/orders/{order_created}/history",
+        None,
+        _statuses(200, ORDER_READERS, **STRANGERS),
+    ),
+    ("POST", "/api/v1/orders/{order_id}/cancel"): Spec(
+        "/api/v1/orders/{order_created}/cancel",
+        None,
+        _statuses(200, MERCHANT_WRITERS | {"consumer"}, **STRANGERS),
+    ),
+    ("POST", "/api/v1/orders/{order_id}/pay"): Spec(
+        "/api/v1/orders/{order_created}/pay",
+        None,
+        _statuses(201, {"consumer"}, platform_admin=404),
+    ),
+    ("POST", "/api/v1/orders/{order_id}/ship"): Spec(
+        "/api/v1/orders/{order_paid}/ship",
+        {"carrier": "顺丰速运", "tracking_no": "SF1"},
+        _statuses(200, SUPPLIER, **STRANGERS),
+    ),
+    ("POST", "/api/v1/orders/{order_id}/deliver"): Spec(
+        "/api/v1/orders/{order_shipped}/deliver", None, _statuses(200, SUPPLIER, **STRANGERS)
+    ),
+    ("POST", "/api/v1/orders/{order_id}/complete"): Spec(
+        "/api/v1/orders/{order_delivered}/complete",
+        None,
+        _statuses(200, {"consumer"}, **STRANGERS),
+    ),
+    ("POST", "/api/v1/orders/{order_id}/refund-request"): Spec(
+        "/api/v1/orders/{order_paid}/refund-request",
+        {"reason": "不想要了"},
+        _statuses(200, MERCHANT_WRITERS | SUPPLIER | {"consumer"}, **STRANGERS),
+    ),
+    ("POST", "/api/v1/orders/{order_id}/refund-reject"): Spec(
+        "/api/v1/orders/{order_refund_requested}/refund-reject",
+        {"reason": "已发货"},
+        _statuses(200, MERCHANT_WRITERS | SUPPLIER, **STRANGERS),
+    ),
+    ("POST", "/api/v1/orders/{order_id}/refund"): Spec(
+        "/api/v1/orders/{order_refund_requested}/refund",
+        {},
+        _statuses(201, MERCHANT_WRITERS | SUPPLIER, **STRANGERS),
+    ),
+    # The provider's callback carries no user credential: without a valid signature it is
+    # refused the same way whoever sends it.
+    ("POST", "/api/v1/payments/webhooks/sandbox"): Spec(
+        "/api/v1/payments/webhooks/sandbox",
+        {"id": "sbe_1", "type": "payment.succeeded", "data": {"payment": "pay_1", "amount": 1}},
+        _statuses(400, set(ACTORS)),
+    ),
+}
+MATRIX.update(COMMERCE)
 
 
 def _fill(value: Any, world: World) -> Any:
@@ -135,34 +341,45 @@ async def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
 
 
 class Templates:
+    """Per backend: the world built once, and one copy of it shared by every case that
+    must not change it (refusals and reads) — each of those is checked with a snapshot,
+    so a case that does change it fails. Only accepted writes get a fresh copy."""
+
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.worlds: dict[str, World] = {}
-        self.factories: list[DatabaseFactory] = []
+        self.shared: dict[str, World] = {}
+        self.factories: dict[str, DatabaseFactory] = {}
 
     async def world(self, backend: str) -> World:
         if backend not in self.worlds:
             factory = DatabaseFactory(backend, self.tmp)
-            self.factories.append(factory)
+            self.factories[backend] = factory
             self.worlds[backend] = await build_world(factory, self.tmp)
         return self.worlds[backend]
+
+    async def copy(self, backend: str, databases: DatabaseFactory) -> World:
+        template = await self.world(backend)
+        url = await databases.new(template=template.url)
+        return World(url, template.actors, template.ids, template.emails)
+
+    async def shared_world(self, backend: str) -> World:
+        if backend not in self.shared:
+            self.shared[backend] = await self.copy(backend, self.factories[backend])
+        return self.shared[backend]
 
 
 @pytest.fixture(scope="module")
 def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
     t = Templates(tmp_path_factory.mktemp("worlds"))
     yield t
-    for factory in t.factories:
+    for factory in t.factories.values():
         factory.cleanup()
 
 
 @pytest.fixture
 async def world(backend: str, templates: Templates, databases: DatabaseFactory) -> World:
-    template = await templates.world(backend)
-    copy = World(
-        await databases.new(template=template.url), template.actors, template.ids, template.emails
-    )
-    return copy
+    return await templates.copy(backend, databases)
 
 
 def test_every_api_route_is_in_the_matrix(tmp_path: Path) -> None:
@@ -179,17 +396,28 @@ def test_every_api_route_is_in_the_matrix(tmp_path: Path) -> None:
 @pytest.mark.parametrize("endpoint", list(MATRIX), ids=lambda e: f"{e[0]} {e[1]}")
 @pytest.mark.parametrize("actor", ACTORS)
 async def test_role_matrix(
-    world: World, endpoint: tuple[str, str], actor: str, tmp_path: Path
+    backend: str,
+    templates: Templates,
+    databases: DatabaseFactory,
+    endpoint: tuple[str, str],
+    actor: str,
+    tmp_path: Path,
 ) -> None:
     spec = MATRIX[endpoint]
     expected = spec.expect[actor]
     method = endpoint[0]
+    if method == "GET" or expected >= 400:
+        await templates.world(backend)
+        world = await templates.shared_world(backend)
+    else:
+        world = await templates.copy(backend, databases)
     before = await snapshot(world.url) if expected >= 400 else None
-    async with client_for(make_settings(world.url, tmp_path)) as client:
+    async with client_for(make_settings(world.url, tmp_path, **WORLD_SETTINGS)) as client:
         r = await client.request(
             method,
             _fill(spec.path, world),
             json=_fill(spec.body, world) if spec.body is not None else None,
+            content=spec.content,
             headers=world.actors[actor],
         )
     assert r.status_code == expected, f"{actor} {method} {spec.path}: {r.status_code} {r.text}"
@@ -218,7 +446,7 @@ async def test_owner_of_a_cannot_touch_tenant_b(
     spec = MATRIX[endpoint]
     before = await snapshot(world.url)
     owner = world.actors["owner"]
-    async with client_for(make_settings(world.url, tmp_path)) as client:
+    async with client_for(make_settings(world.url, tmp_path, **WORLD_SETTINGS)) as client:
         body = _fill(spec.body, world) if spec.body is not None else None
         # 1. Asking to act for tenant B is refused outright.
         r = await client.request(
@@ -248,7 +476,7 @@ async def test_owner_of_a_cannot_touch_tenant_b(
 
 
 async def test_platform_admin_pages_through_every_tenant(world: World, tmp_path: Path) -> None:
-    async with client_for(make_settings(world.url, tmp_path)) as client:
+    async with client_for(make_settings(world.url, tmp_path, **WORLD_SETTINGS)) as client:
         seen: list[str] = []
         cursor = None
         while True:
@@ -261,5 +489,10 @@ async def test_platform_admin_pages_through_every_tenant(world: World, tmp_path:
             cursor = r.json()["next_cursor"]
             if cursor is None:
                 break
-    assert len(seen) == len(set(seen)) == 3
-    assert set(seen) == {world.ids["tenant_a"], world.ids["tenant_b"], world.ids["tenant_p"]}
+    assert len(seen) == len(set(seen)) == 4
+    assert set(seen) == {
+        world.ids["tenant_a"],
+        world.ids["tenant_b"],
+        world.ids["tenant_p"],
+        world.ids["tenant_s"],
+    }
