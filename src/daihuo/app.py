@@ -31,6 +31,7 @@ from daihuo.payments.api import router as payments_router
 from daihuo.payments.api import sandbox_router
 from daihuo.payments.tasks import Payments
 from daihuo.settlement.api import router as settlement_router
+from daihuo.settlement.tasks import SettlementReleaser
 from daihuo.tenancy.api import router as tenancy_router
 from daihuo.tenancy.service import AuthConfig
 
@@ -68,6 +69,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             interval=settings.order_sweep_interval_seconds,
         )
         await app.state.sweeper.start()
+        app.state.releaser = SettlementReleaser(
+            app.state.db, interval=settings.settlement_release_interval_seconds
+        )
+        await app.state.releaser.start()
         app.state.payments = (
             Payments.from_settings(app.state.db, settings, app)
             if settings.payments_sandbox
@@ -80,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if app.state.payments is not None:
                 await app.state.payments.stop()
+            await app.state.releaser.stop()
             await app.state.sweeper.stop()
             await app.state.ledger.stop()
             if app.state.redis is not None:

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     order_reservation_seconds: int = Field(default=15 * 60, ge=1, le=7 * 24 * 3600)
     order_sweep_interval_seconds: float = Field(default=30.0, gt=0, le=3600)
     order_max_quantity: int = Field(default=999, ge=1, le=1_000_000)
+    # Settlement (docs/settlement.md): the platform's fee in basis points of each payment,
+    # the holding period after delivery, and how often held money due is released.
+    platform_fee_bps: int = Field(default=500, ge=0, le=1000)
+    settlement_holding_days: float = Field(default=7.0, ge=0, le=365)
+    settlement_release_interval_seconds: float = Field(default=60.0, gt=0, le=86400)
     # Payments: the built-in sandbox provider (turn it off in production). Its webhooks
     # are signed with payments_webhook_secret (default: derived from the server secret)
     # and refused when older than payments_webhook_tolerance_seconds.

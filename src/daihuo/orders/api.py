@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from daihuo.catalog import errors as catalog_errors
 from daihuo.core.db import commit
 from daihuo.core.errors import AppError, Unauthorized
+from daihuo.core.gate import gated
 from daihuo.core.pagination import Page, PageParams, page_params
 from daihuo.orders import errors, service
 from daihuo.orders.domain import OrderState
-from daihuo.orders.gate import gated
 from daihuo.orders.models import Order
 from daihuo.orders.schemas import (
     HistoryRead,
@@ -25,6 +25,7 @@ from daihuo.orders.schemas import (
     RefundRequest,
     Shipment,
 )
+from daihuo.settlement.service import Policy
 from daihuo.tenancy import errors as tenancy_errors
 from daihuo.tenancy.deps import get_principal, get_session, require, require_user
 from daihuo.tenancy.domain import Permission, Principal
@@ -203,7 +204,8 @@ async def deliver_order(
     session: AsyncSession = Depends(get_session),
 ) -> OrderRead:
     """Mark a shipped order delivered (supplier)."""
-    order = await service.deliver_order(session, principal, order_id)
+    policy = Policy.from_settings(request.app.state.settings)
+    order = await service.deliver_order(session, principal, order_id, policy=policy)
     await commit(session)
     return service.read(order, window(request))
 

@@ -49,6 +49,7 @@ from daihuo.orders.schemas import (
     RefundRequest,
     Shipment,
 )
+from daihuo.settlement import service as settlement
 from daihuo.tenancy.domain import Permission, Principal, TenantKind
 
 # --- who is asking -----------------------------------------------------------------------
@@ -374,9 +375,15 @@ async def ship_order(session: AsyncSession, ctx: Principal, order_id: str, data:
     return order
 
 
-async def deliver_order(session: AsyncSession, ctx: Principal, order_id: str) -> Order:
-    """The supplier records the delivery (settlement's holding period starts here)."""
-    _, order, _, _ = await _act(session, ctx, order_id, OrderAction.deliver, delivered_at=utcnow())
+async def deliver_order(
+    session: AsyncSession, ctx: Principal, order_id: str, *, policy: settlement.Policy
+) -> Order:
+    """The supplier records the delivery: settlement's holding period starts here."""
+    now = utcnow()
+    _, order, _, _ = await _act(session, ctx, order_id, OrderAction.deliver, delivered_at=now)
+    await settlement.mark_delivered(
+        session, order_id=order.id, delivered_at=now, holding_period=policy.holding_period
+    )
     return order
 
 
@@ -447,9 +454,15 @@ async def payable(
 
 
 async def mark_paid(
-    session: AsyncSession, order_id: str, *, payment_id: str, hub: OrderEventHub = HUB
+    session: AsyncSession,
+    order_id: str,
+    *,
+    payment_id: str,
+    policy: settlement.Policy,
+    hub: OrderEventHub = HUB,
 ) -> bool:
-    """The provider confirmed payment: created → paid, reserved → sold, ``order_paid``.
+    """The provider confirmed payment: created → paid, reserved → sold, ``order_paid``,
+    and the amount split in settlement's journal (same transaction).
 
     False (and nothing changed) when the order is no longer waiting for payment — it
     was paid already, or cancelled or expired first; the caller refunds the money then.
@@ -478,6 +491,16 @@ async def mark_paid(
         session, repo, order, "order_paid", at=now, amount=order.amount, qty=order.quantity, hub=hub
     )
     await repo.flush()
+    await settlement.post_order_paid(
+        session,
+        order_id=order.id,
+        supplier_tenant_id=order.supplier_id,
+        merchant_tenant_id=order.merchant_id,
+        amount_paid=order.amount,
+        commission_rate=order.commission_bps,
+        platform_fee_rate=policy.platform_fee_rate,
+        paid_at=now,
+    )
     return True
 
 
@@ -518,7 +541,8 @@ async def refund_succeeded(
     refund_id: str,
     hub: OrderEventHub = HUB,
 ) -> bool:
-    """The provider confirmed the refund: → refunded, ``order_refunded``; idempotent."""
+    """The provider confirmed the refund: → refunded, ``order_refunded``, and the amount
+    clawed back from the parties' shares in settlement's journal; idempotent."""
     repo = OrdersRepository(session, SYSTEM)
     order = await _visible_order(repo, order_id)
     before = OrderState(order.state)
@@ -557,6 +581,9 @@ async def refund_succeeded(
         hub=hub,
     )
     await repo.flush()
+    await settlement.post_order_refunded(
+        session, order_id=order.id, refund_id=refund_id, amount_refunded=amount, refunded_at=now
+    )
     return True
 
 

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.core.db import commit
 from daihuo.core.errors import AppError, Unauthorized
+from daihuo.core.gate import gated
 from daihuo.orders import errors as order_errors
-from daihuo.orders.gate import gated
 from daihuo.payments import errors, service
 from daihuo.payments.provider import ProviderError
 from daihuo.payments.schemas import PaymentRead, RefundApprove, RefundRead, WebhookAck
@@ -159,7 +159,7 @@ async def sandbox_webhook(
     """The sandbox provider's signed callback: a payment or refund succeeded or failed."""
     body = await request.body()
     ack = await service.handle_webhook(
-        session, payments.provider, payments.db, request.headers, body
+        session, payments.provider, payments.db, request.headers, body, policy=payments.policy
     )
     await commit(session)
     return ack

@@ -32,8 +32,8 @@ import httpx
 
 from daihuo.core.clock import utcnow
 from daihuo.core.db import Database
+from daihuo.core.gate import write_gate
 from daihuo.core.ids import new_id
-from daihuo.orders.gate import write_gate
 from daihuo.payments import domain
 from daihuo.payments.errors import WebhookMalformed
 from daihuo.payments.models import SandboxCallback, SandboxPayment, SandboxRefund

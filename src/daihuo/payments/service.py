@@ -28,6 +28,7 @@ from daihuo.payments.models import Payment, Refund, WebhookReceipt
 from daihuo.payments.provider import PaymentProvider, ProviderError, WebhookEvent
 from daihuo.payments.repository import PaymentsRepository
 from daihuo.payments.schemas import WebhookAck
+from daihuo.settlement.service import Policy
 from daihuo.tenancy.domain import Principal
 
 log = logging.getLogger("daihuo.payments")
@@ -174,6 +175,7 @@ async def handle_webhook(
     headers: Mapping[str, str],
     body: bytes,
     *,
+    policy: Policy,
     now: float | None = None,
 ) -> WebhookAck:
     """Verify and apply one provider callback (see the module docstring)."""
@@ -183,7 +185,7 @@ async def handle_webhook(
     if await repo.receipt_seen(receipt_id):
         raise errors.WebhookReplayed(f"Callback {event.id} was already received.")
     if event.type.startswith("payment."):
-        effect = await _payment_event(session, repo, provider, db, event)
+        effect = await _payment_event(session, repo, provider, db, event, policy)
     else:
         effect = await _refund_event(session, repo, event)
     repo.add(WebhookReceipt(id=receipt_id, type=event.type, received_at=utcnow()))
@@ -200,6 +202,7 @@ async def _payment_event(
     provider: PaymentProvider,
     db: Database,
     event: WebhookEvent,
+    policy: Policy,
 ) -> str:
     payment = await repo.payment(event.payment)
     if payment is None or payment.provider != provider.name:
@@ -214,7 +217,7 @@ async def _payment_event(
         return "payment failed" if changed else f"nothing: payment already {payment.state}"
     if not await repo.set_state(payment, "pending", state="succeeded", paid_at=now, updated_at=now):
         return f"nothing: payment already {payment.state}"
-    if await orders.mark_paid(session, payment.order_id, payment_id=payment.id):
+    if await orders.mark_paid(session, payment.order_id, payment_id=payment.id, policy=policy):
         return "order paid"
     # Money for an order that is no longer waiting for it (cancelled or expired first,
     # or paid by another payment): give it back.

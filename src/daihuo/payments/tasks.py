@@ -19,6 +19,7 @@ from daihuo.core.db import Database
 from daihuo.payments import service
 from daihuo.payments.provider import PaymentProvider
 from daihuo.payments.sandbox import SandboxProvider, asgi_deliverer
+from daihuo.settlement.service import Policy
 
 log = logging.getLogger("daihuo.payments")
 
@@ -37,6 +38,7 @@ class Payments:
         self.db = db
         self.provider = provider
         self.settings = settings
+        self.policy = Policy.from_settings(settings)
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
 

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from daihuo.config import Settings
 from daihuo.core.clock import utcnow
 from daihuo.settlement import domain, errors
 from daihuo.settlement.domain import (
@@ -44,6 +45,25 @@ from daihuo.settlement.domain import (
 from daihuo.settlement.repository import SettlementRepository
 
 MAX_PERIOD = timedelta(days=400)
+DEFAULT_PLATFORM_FEE_RATE = 500  # basis points of the amount paid (5 %)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The platform's terms: its fee (basis points of each payment) and how long money
+    is held after delivery before it is released (so refunds can claw it back)."""
+
+    platform_fee_rate: int = DEFAULT_PLATFORM_FEE_RATE
+    holding_period: timedelta = DEFAULT_HOLDING_PERIOD
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Policy:
+        return cls(
+            platform_fee_rate=settings.platform_fee_bps,
+            holding_period=timedelta(days=settings.settlement_holding_days),
+        )
+
+
 MAX_STATEMENT_LINES = 100_000
 RELEASE_BATCH = 1_000
 

@@ -32,6 +32,8 @@ from daihuo.core.db import Database, commit
 from daihuo.orders import errors as order_errors
 from daihuo.orders import service as orders
 from daihuo.orders.schemas import OrderCreate, RefundRequest, Shipment
+from daihuo.settlement import service as settlement
+from daihuo.settlement.service import Policy
 from daihuo.tenancy import service as tenancy
 from daihuo.tenancy.domain import Principal, TenantKind, Via
 from daihuo.tenancy.service import AuthConfig
@@ -157,7 +159,9 @@ class StockMachine(RuleBasedStateMachine):
     @rule(order=orders)
     def pay(self, order: tuple[str, int]) -> None:
         oid, _ = order
-        paid = self.run(self._in(None, lambda s: orders.mark_paid(s, oid, payment_id="pay_x")))
+        paid = self.run(
+            self._in(None, lambda s: orders.mark_paid(s, oid, payment_id="pay_x", policy=Policy()))
+        )
         state, qty = self.state[oid]
         assert paid == (state == "created")
         if paid:
@@ -260,6 +264,13 @@ class StockMachine(RuleBasedStateMachine):
         assert levels.available + levels.reserved + levels.sold == self.total
         open_units = sum(q for s, q in self.state.values() if s == "created")
         assert levels.reserved == open_units
+
+    @invariant()
+    def the_books_balance(self) -> None:
+        """Every payment and refund the machine made was posted, and the journal proves."""
+        report = self.run(self._in(None, settlement.verify_journal))
+        assert report.ok, report.problems
+        assert report.total == 0
 
 
 async def _product_of(session: Any, sku_id: str) -> str:

@@ -8,8 +8,8 @@ lock instead makes the wait first-come first-served and bounded only by the queu
 and leaves the busy handler to arbitrate between processes only. On PostgreSQL the
 gate is open: row locks do this job.
 
-This belongs in ``daihuo.core.db`` (every module's writes would queue on it); it lives
-here until that move, used by the order, payment and sandbox write paths.
+Used by the order, payment, sandbox and settlement write paths; any module whose writes
+can meet others' under load should queue on it too.
 """
 
 from __future__ import annotations
