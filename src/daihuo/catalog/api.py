@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.catalog import errors, service
@@ -31,26 +29,15 @@ from daihuo.catalog.schemas import (
     StorefrontItem,
 )
 from daihuo.core.db import after_commit, commit, scope_session
-from daihuo.core.errors import AppError, Unauthorized
+from daihuo.core.errors import Unauthorized, problems
 from daihuo.core.pagination import MAX_LIMIT, InvalidCursor, Page, PageParams, page_params
 from daihuo.core.storage import Storage
+from daihuo.core.types import ResourceId
 from daihuo.tenancy import errors as tenancy_errors
 from daihuo.tenancy.deps import SESSION_COOKIE, get_principal, get_session, require
 from daihuo.tenancy.domain import Permission, Principal
 
 router = APIRouter(prefix="/api/v1")
-ResourceId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
-
-
-def problems(*errs: type[AppError]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for the problem types an endpoint can return."""
-    out: dict[int | str, dict[str, Any]] = {}
-    for err in errs:
-        entry = out.setdefault(
-            err.status, {"description": "", "content": {"application/problem+json": {}}}
-        )
-        entry["description"] = f"{entry['description']} {err.slug}".strip()
-    return out
 
 
 AUTH = (

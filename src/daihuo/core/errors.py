@@ -109,6 +109,15 @@ class ServiceUnavailable(AppError):
     status, slug, title = 503, "service-unavailable", "Service unavailable"
 
 
+def problems(*errs: type[AppError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the problem types an endpoint can return."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for err in errs:
+        entry = out.setdefault(err.status, {"description": "", "content": {PROBLEM_JSON: {}}})
+        entry["description"] = f"{entry['description']} {err.slug}".strip()
+    return out
+
+
 def problem_response(
     status: int,
     slug: str,

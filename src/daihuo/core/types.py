@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
+from fastapi import Path
 from pydantic import AfterValidator, ConfigDict, StringConstraints
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\ud800-\udfff]")
@@ -53,3 +54,7 @@ Identifier = Annotated[
 
 # Request bodies refuse unknown fields; responses are built from our own objects.
 STRICT_INPUT = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+# A path parameter naming a stored resource (ULID-style ids with a prefix).
+ResourceId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.core.db import Database
-from daihuo.core.errors import AppError, ValidationFailed
+from daihuo.core.errors import ValidationFailed, problems
 from daihuo.ledger import errors, service
 from daihuo.ledger.schemas import (
     ConsistencyProofRead,
@@ -31,17 +31,6 @@ INCLUSION_PROBLEMS = (
     errors.LedgerSizeBeyondLog,
     ValidationFailed,
 )
-
-
-def problems(*errs: type[AppError]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for the problem types an endpoint can return."""
-    out: dict[int | str, dict[str, Any]] = {}
-    for err in errs:
-        entry = out.setdefault(
-            err.status, {"description": "", "content": {"application/problem+json": {}}}
-        )
-        entry["description"] = f"{entry['description']} {err.slug}".strip()
-    return out
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

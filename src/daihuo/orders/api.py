@@ -4,16 +4,17 @@ in ``daihuo.payments.api``."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.catalog import errors as catalog_errors
 from daihuo.core.db import commit
-from daihuo.core.errors import AppError, Unauthorized
+from daihuo.core.errors import Unauthorized, problems
 from daihuo.core.gate import gated
 from daihuo.core.pagination import Page, PageParams, page_params
+from daihuo.core.types import ResourceId
 from daihuo.orders import errors, service
 from daihuo.orders.domain import OrderState
 from daihuo.orders.models import Order
@@ -31,18 +32,6 @@ from daihuo.tenancy.deps import get_principal, get_session, require, require_use
 from daihuo.tenancy.domain import Permission, Principal
 
 router = APIRouter(prefix="/api/v1")
-ResourceId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
-
-
-def problems(*errs: type[AppError]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for the problem types an endpoint can return."""
-    out: dict[int | str, dict[str, Any]] = {}
-    for err in errs:
-        entry = out.setdefault(
-            err.status, {"description": "", "content": {"application/problem+json": {}}}
-        )
-        entry["description"] = f"{entry['description']} {err.slug}".strip()
-    return out
 
 
 AUTH = (

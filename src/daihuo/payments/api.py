@@ -8,13 +8,14 @@ import html
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Path, Request, status
+from fastapi import APIRouter, Depends, Form, Request, status
 from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.core.db import commit
-from daihuo.core.errors import AppError, Unauthorized
+from daihuo.core.errors import Unauthorized, problems
 from daihuo.core.gate import gated
+from daihuo.core.types import ResourceId
 from daihuo.orders import errors as order_errors
 from daihuo.payments import errors, service
 from daihuo.payments.provider import ProviderError
@@ -26,18 +27,6 @@ from daihuo.tenancy.domain import Principal
 
 router = APIRouter(prefix="/api/v1")
 sandbox_router = APIRouter(include_in_schema=False)
-ResourceId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
-
-
-def problems(*errs: type[AppError]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for the problem types an endpoint can return."""
-    out: dict[int | str, dict[str, Any]] = {}
-    for err in errs:
-        entry = out.setdefault(
-            err.status, {"description": "", "content": {"application/problem+json": {}}}
-        )
-        entry["description"] = f"{entry['description']} {err.slug}".strip()
-    return out
 
 
 AUTH = (

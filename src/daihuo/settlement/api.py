@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from daihuo.core.errors import AppError, Unauthorized
+from daihuo.core.errors import Unauthorized, problems
 from daihuo.settlement import errors, service
 from daihuo.settlement.domain import Statement, statement_csv
 from daihuo.settlement.schemas import (
@@ -33,17 +33,6 @@ router = APIRouter(prefix="/api/v1/settlement", tags=["settlement"])
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INSTANT = "A UTC date (2026-03-01: its midnight) or an RFC 3339 time with an offset."
-
-
-def problems(*errs: type[AppError]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for the problem types an endpoint can return."""
-    out: dict[int | str, dict[str, Any]] = {}
-    for err in errs:
-        entry = out.setdefault(
-            err.status, {"description": "", "content": {"application/problem+json": {}}}
-        )
-        entry["description"] = f"{entry['description']} {err.slug}".strip()
-    return out
 
 
 AUTH = (Unauthorized, tenancy_errors.InvalidToken, tenancy_errors.TokenExpired)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.core.db import commit
-from daihuo.core.errors import AppError, Unauthorized
+from daihuo.core.errors import Unauthorized, problems
 from daihuo.core.pagination import Page, PageParams, page_params
+from daihuo.core.types import ResourceId
 from daihuo.tenancy import errors, service
 from daihuo.tenancy.deps import (
     CSRF_COOKIE,
@@ -45,18 +44,6 @@ from daihuo.tenancy.schemas import (
 from daihuo.tenancy.service import AuthConfig, MemberView
 
 router = APIRouter(prefix="/api/v1")
-ResourceId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
-
-
-def problems(*errs: type[AppError]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for the problem types an endpoint can return."""
-    out: dict[int | str, dict[str, Any]] = {}
-    for err in errs:
-        entry = out.setdefault(
-            err.status, {"description": "", "content": {"application/problem+json": {}}}
-        )
-        entry["description"] = f"{entry['description']} {err.slug}".strip()
-    return out
 
 
 AUTH = (Unauthorized, errors.InvalidToken, errors.TokenExpired, errors.CsrfFailed)
