@@ -25,6 +25,7 @@ from daihuo.core.redis import make_redis
 from daihuo.core.storage import make_storage
 from daihuo.ledger.api import router as ledger_router
 from daihuo.ledger.service import Ledger
+from daihuo.live.api import router as live_router
 from daihuo.orders.api import router as orders_router
 from daihuo.orders.tasks import ReservationSweeper
 from daihuo.payments.api import router as payments_router
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(orders_router)
     app.include_router(payments_router)
     app.include_router(settlement_router)
+    app.include_router(live_router)
     if settings.payments_sandbox:
         app.include_router(sandbox_router)
     _add_health(app)

@@ -258,6 +258,12 @@ class CatalogRepository:
         stmt = select(ShowcaseItem).where(ShowcaseItem.id == item_id)
         return (await self.session.execute(stmt)).scalar()
 
+    async def showcase_items(self, item_ids: Sequence[str]) -> list[ShowcaseItem]:
+        if not item_ids:
+            return []
+        stmt = select(ShowcaseItem).where(ShowcaseItem.id.in_(item_ids))
+        return list((await self.session.execute(stmt)).scalars())
+
     async def showcase_item_for(self, product_id: str) -> ShowcaseItem | None:
         stmt = select(ShowcaseItem).where(ShowcaseItem.product_id == product_id)
         return (await self.session.execute(stmt)).scalar()

@@ -666,6 +666,17 @@ async def list_showcase(
     return await _showcase_read(repo, ctx.tenant_id, items), cursor
 
 
+async def showcase_items(
+    session: AsyncSession, ctx: Principal, item_ids: Sequence[str]
+) -> dict[str, ShowcaseItemRead]:
+    """The caller's showcase items among ``item_ids`` (others' and unknown ids are absent)."""
+    require_kind(ctx, TenantKind.merchant)
+    assert ctx.tenant_id is not None
+    repo = CatalogRepository(session)
+    items = await repo.showcase_items(item_ids)
+    return {i.id: i for i in await _showcase_read(repo, ctx.tenant_id, items)}
+
+
 async def update_showcase(
     session: AsyncSession, ctx: Principal, item_id: str, price: int
 ) -> ShowcaseItemRead:

@@ -43,6 +43,9 @@ class Permission(StrEnum):
     orders_read = "orders:read"
     orders_write = "orders:write"
     products_review = "products:review"
+    # Live sessions (a merchant's schedule and product lists).
+    sessions_read = "sessions:read"
+    sessions_write = "sessions:write"
 
 
 _READ = {Permission.tenant_read, Permission.members_read}
@@ -58,11 +61,13 @@ _COMMERCE_READ = {
     Permission.pool_read,
     Permission.showcase_read,
     Permission.orders_read,
+    Permission.sessions_read,
 }
 _COMMERCE_WRITE = _COMMERCE_READ | {
     Permission.catalog_write,
     Permission.showcase_write,
     Permission.orders_write,
+    Permission.sessions_write,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

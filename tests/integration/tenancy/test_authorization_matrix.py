@@ -309,6 +309,32 @@ COMMERCE: dict[tuple[str, str], Spec] = {
 }
 MATRIX.update(COMMERCE)
 
+# Live sessions belong to merchant A: its staff read them, its writers change them; the
+# supplier and the platform (other tenants' kinds) are refused by kind, B would get 404.
+LIVE: dict[tuple[str, str], Spec] = {
+    ("GET", "/api/v1/live-sessions"): Spec(
+        "/api/v1/live-sessions", None, _statuses(200, MERCHANT_STAFF)
+    ),
+    ("POST", "/api/v1/live-sessions"): Spec(
+        "/api/v1/live-sessions",
+        {
+            "title": "新品首发",
+            "planned_start": "2026-12-01T20:00:00+08:00",
+            "products": ["{item_a}"],
+        },
+        _statuses(201, MERCHANT_WRITERS),
+    ),
+    ("GET", "/api/v1/live-sessions/{session_id}"): Spec(
+        "/api/v1/live-sessions/{live_a}", None, _statuses(200, MERCHANT_STAFF)
+    ),
+    ("PUT", "/api/v1/live-sessions/{session_id}/products"): Spec(
+        "/api/v1/live-sessions/{live_a}/products",
+        {"products": []},
+        _statuses(200, MERCHANT_WRITERS),
+    ),
+}
+MATRIX.update(LIVE)
+
 
 def _fill(value: Any, world: World) -> Any:
     names = {**world.ids, **{f"email_{k}": v for k, v in world.emails.items()}}

@@ -148,6 +148,14 @@ async def _commerce(
             headers=owner_a.headers,
         )  # fmt: skip
         item = r.json()["id"]
+        r = await client.post(
+            "/api/v1/live-sessions",
+            json={"title": "周末专场", "planned_start": "2026-12-05T20:00:00+08:00",
+                  "products": [item]},
+            headers=owner_a.headers,
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+        live = r.json()["id"]
         body = {"item_id": item, "sku_id": listed["skus"][0]["id"], "quantity": 1}
         orders = []
         for _ in range(5):
@@ -179,6 +187,7 @@ async def _commerce(
         product_review=review["id"],
         product_unpicked=unpicked["id"],
         item_a=item,
+        live_a=live,
         order_created=created,
         order_paid=paid,
         order_refund_requested=requested,

@@ -1,0 +1,39 @@
+"""Live-session tables, scoped to the merchant tenant that runs the session."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from daihuo.core.db import Base, TenantScoped
+
+
+class LiveSession(TenantScoped, Base):
+    __tablename__ = "live_sessions"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    planned_start: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class LiveSessionItem(TenantScoped, Base):
+    """One showcase item in a session's product list, at its place in the running order.
+    Taking the item out of the showcase takes it out of the list too."""
+
+    __tablename__ = "live_session_items"
+    __table_args__ = (UniqueConstraint("session_id", "position"),)
+
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("live_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[str] = mapped_column(
+        ForeignKey("showcase_items.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
