@@ -27,6 +27,7 @@ from daihuo.ledger.api import router as ledger_router
 from daihuo.ledger.service import Ledger
 from daihuo.live.api import router as live_router
 from daihuo.orders.api import router as orders_router
+from daihuo.orders.ledger_feed import LedgerFeeder
 from daihuo.orders.tasks import ReservationSweeper
 from daihuo.payments.api import router as payments_router
 from daihuo.payments.api import sandbox_router
@@ -74,6 +75,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.db, interval=settings.settlement_release_interval_seconds
         )
         await app.state.releaser.start()
+        app.state.ledger_feeder = LedgerFeeder(
+            app.state.db, interval=settings.ledger_feed_interval_seconds
+        )
+        await app.state.ledger_feeder.start()
         app.state.payments = (
             Payments.from_settings(app.state.db, settings, app)
             if settings.payments_sandbox
@@ -86,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if app.state.payments is not None:
                 await app.state.payments.stop()
+            await app.state.ledger_feeder.stop()
             await app.state.releaser.stop()
             await app.state.sweeper.stop()
             await app.state.ledger.stop()

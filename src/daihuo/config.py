@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     ledger_signer_key: SecretStr | None = None
     ledger_verifier_keys: list[str] = Field(default_factory=list)
     ledger_max_batch: int = Field(default=4096, ge=1, le=100_000)
+    # How often order and settlement events are copied from the order outbox into the log.
+    ledger_feed_interval_seconds: float = Field(default=1.0, gt=0, le=3600)
 
     # Commerce (docs/commerce.md). Files (product images) live in storage_url,
     # default file://<data_dir>/files. An unpaid order keeps its stock reserved for

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, LargeBinary, SmallInteger, Text
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from daihuo.core.db import Base
@@ -57,3 +57,20 @@ class LedgerCheckpoint(Base):
     root: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class LedgerRef(Base):
+    """Which leaf holds a business record's entry: ``ref`` names the event (e.g.
+    ``order:<order id>:<event id>``), unique, so an event is appended once. Written by the
+    sequencer in the transaction that stores the leaf, so a crash cannot separate them.
+    ``source_seq`` is the position in the feed the entry came from (the order outbox),
+    so a feeder restarts where it stopped."""
+
+    __tablename__ = "ledger_refs"
+    __table_args__ = (Index("ix_ledger_refs_record", "kind", "record_id"),)
+
+    ref: Mapped[str] = mapped_column(String(160), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    record_id: Mapped[str] = mapped_column(String(64))
+    idx: Mapped[int] = mapped_column(BigInteger)
+    source_seq: Mapped[int | None] = mapped_column(BigInteger)

@@ -17,13 +17,14 @@ from sqlalchemy import Table, func, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from daihuo.ledger.domain import NodeKey
-from daihuo.ledger.models import LedgerCheckpoint, LedgerLeaf, LedgerNode
+from daihuo.ledger.models import LedgerCheckpoint, LedgerLeaf, LedgerNode, LedgerRef
 
 Executor = AsyncSession | AsyncConnection
 
 LEAVES = cast(Table, LedgerLeaf.__table__)
 NODES = cast(Table, LedgerNode.__table__)
 CHECKPOINTS = cast(Table, LedgerCheckpoint.__table__)
+REFS = cast(Table, LedgerRef.__table__)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,33 @@ class LedgerRepository:
             )
         if nodes:
             await conn.exec_driver_sql(_INSERT_NODES[dialect], list(nodes))
+
+    async def insert_refs(self, rows: Sequence[tuple[str, str, str, int, int | None]]) -> None:
+        """Rows ``(ref, kind, record_id, idx, source_seq)``, in the leaves' transaction."""
+        if rows:
+            await self.db.execute(
+                insert(REFS),
+                [
+                    {"ref": r, "kind": k, "record_id": rid, "idx": i, "source_seq": s}
+                    for r, k, rid, i, s in rows
+                ],
+            )
+
+    async def recorded(self, refs: Sequence[str]) -> dict[str, int]:
+        if not refs:
+            return {}
+        stmt = select(REFS.c.ref, REFS.c.idx).where(REFS.c.ref.in_(refs))
+        return {r: int(i) for r, i in (await self.db.execute(stmt)).all()}
+
+    async def refs_of(self, kind: str, record_id: str) -> list[tuple[str, int]]:
+        c = REFS.c
+        stmt = select(c.ref, c.idx).where(c.kind == kind, c.record_id == record_id).order_by(c.idx)
+        return [(r, int(i)) for r, i in (await self.db.execute(stmt)).all()]
+
+    async def last_source_seq(self, kind: str) -> int:
+        stmt = select(func.max(REFS.c.source_seq)).where(REFS.c.kind == kind)
+        found = (await self.db.execute(stmt)).scalar()
+        return int(found) if found is not None else 0
 
     async def insert_checkpoint(
         self, size: int, root: bytes, note: str, created_at: datetime

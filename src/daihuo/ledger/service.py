@@ -138,6 +138,21 @@ async def latest_note(db: Executor) -> StoredCheckpoint | None:
     return await LedgerRepository(db).latest_checkpoint()
 
 
+async def recorded(db: Executor, refs: Sequence[str]) -> dict[str, int]:
+    """The leaf index of each of ``refs`` already in the log."""
+    return await LedgerRepository(db).recorded(refs)
+
+
+async def refs_of(db: Executor, kind: str, record_id: str) -> list[tuple[str, int]]:
+    """``(ref, leaf index)`` of every entry about one business record, in log order."""
+    return await LedgerRepository(db).refs_of(kind, record_id)
+
+
+async def last_source_seq(db: Executor, kind: str) -> int:
+    """How far a feeder of ``kind`` entries got in its source (0: nothing yet)."""
+    return await LedgerRepository(db).last_source_seq(kind)
+
+
 async def _check_reached(db: Executor, size: int) -> None:
     signed = await tree_size(db)
     if size > signed:
@@ -147,10 +162,21 @@ async def _check_reached(db: Executor, size: int) -> None:
 # --- the sequencer --------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Ref:
+    """Names the business event an entry records (see ``models.LedgerRef``)."""
+
+    ref: str
+    kind: str
+    record_id: str
+    source_seq: int | None = None
+
+
 @dataclass
 class _Pending:
     entry: bytes
     future: asyncio.Future[int]
+    ref: Ref | None = None
 
 
 _RUNNING: dict[str, Ledger] = {}
@@ -242,17 +268,24 @@ class Ledger:
         # A caller that goes away cancels only its wait: the queued entry still lands.
         return await future
 
-    async def append_entries(self, entries: Sequence[bytes]) -> list[int]:
-        """Append several leaves at once (consecutive indices unless others interleave)."""
+    async def append_entries(
+        self, entries: Sequence[bytes], refs: Sequence[Ref | None] | None = None
+    ) -> list[int]:
+        """Append several leaves at once (consecutive indices unless others interleave).
+
+        ``refs[i]`` (optional) is stored with leaf i in the same transaction; the caller
+        checks ``recorded()`` first, so an event is appended once."""
+        if refs is not None and len(refs) != len(entries):
+            raise ValueError("one ref (or None) per entry")
         if self.halted is not None:
             raise LedgerHalted(self.halted)
         if self._task is None or self._task.done():
             raise LedgerUnavailable("the ledger sequencer is not running")
         loop = asyncio.get_running_loop()
         futures: list[asyncio.Future[int]] = []
-        for entry in entries:
+        for i, entry in enumerate(entries):
             future: asyncio.Future[int] = loop.create_future()
-            self._queue.append(_Pending(entry, future))
+            self._queue.append(_Pending(entry, future, refs[i] if refs is not None else None))
             futures.append(future)
         self._wakeup.set()
         return list(await asyncio.gather(*futures))
@@ -328,7 +361,7 @@ class Ledger:
         else:
             for attempt in range(3):
                 try:
-                    start = await self._commit([p.entry for p in batch])
+                    start = await self._commit([p.entry for p in batch], [p.ref for p in batch])
                     error = None
                     break
                 except IntegrityError as exc:
@@ -372,7 +405,7 @@ class Ledger:
         except Exception as exc:
             log.warning("ledger reload failed: %s", exc)
 
-    async def _commit(self, entries: Sequence[bytes]) -> int:
+    async def _commit(self, entries: Sequence[bytes], refs: Sequence[Ref | None] = ()) -> int:
         """Store ``entries`` and a checkpoint that extends the last one; return the first index."""
         keyring = self.keyring
         assert keyring is not None
@@ -393,6 +426,13 @@ class Ledger:
             async with conn.begin():
                 repo = LedgerRepository(conn)
                 await repo.insert_batch(leaves, nodes, now)  # first: another writer collides
+                await repo.insert_refs(
+                    [
+                        (r.ref, r.kind, r.record_id, start + i, r.source_seq)
+                        for i, r in enumerate(refs)
+                        if r is not None
+                    ]
+                )
                 previous = await repo.latest_checkpoint()
                 await _check_extends(conn, previous, start, checkpoint)
                 await repo.insert_checkpoint(

@@ -21,6 +21,7 @@ from daihuo.orders.models import Order
 from daihuo.orders.schemas import (
     HistoryRead,
     OrderCreate,
+    OrderLedgerRead,
     OrderRead,
     RefundRejection,
     RefundRequest,
@@ -141,6 +142,20 @@ async def order_history(
 ) -> list[HistoryRead]:
     """Every transition of the order: from, to, who and when."""
     return await service.order_history(session, principal, order_id)
+
+
+@router.get(
+    "/orders/{order_id}/ledger",
+    tags=["orders"],
+    responses=problems(*AUTH, errors.OrderNotFound),
+)
+async def order_ledger(
+    order_id: ResourceId,
+    principal: Principal = Depends(get_principal),
+    session: AsyncSession = Depends(get_session),
+) -> OrderLedgerRead:
+    """The order's entries in the transparency log, with links to their proofs."""
+    return await service.ledger_links(session, principal, order_id)
 
 
 @router.post(

@@ -146,6 +146,13 @@ class OrdersRepository:
         ).limit(limit)
         return list((await self.session.execute(stmt)).scalars())
 
+    async def outbox_at(self, seqs: Sequence[int]) -> list[OrderOutbox]:
+        """Outbox rows by ``seq`` (a feeder re-checking the gaps it saw)."""
+        if not self.party.system or not seqs:
+            return []
+        stmt = select(OrderOutbox).where(OrderOutbox.seq.in_(seqs)).order_by(OrderOutbox.seq)
+        return list((await self.session.execute(stmt)).scalars())
+
     # --- purchase limits ---------------------------------------------------------------
     async def take_quota(self, buyer_id: str, product_id: str, qty: int, limit: int) -> bool:
         """Count ``qty`` more units against the buyer's limit, atomically; False if over."""

@@ -22,6 +22,7 @@ from daihuo.core.clock import utcnow
 from daihuo.core.db import after_commit
 from daihuo.core.ids import new_id
 from daihuo.core.pagination import PageParams
+from daihuo.ledger import service as ledger
 from daihuo.orders import errors
 from daihuo.orders.domain import (
     RULES,
@@ -36,12 +37,14 @@ from daihuo.orders.domain import (
     transition,
 )
 from daihuo.orders.events import HUB, OrderEventHub
-from daihuo.orders.models import Order, OrderHistory
+from daihuo.orders.models import Order, OrderHistory, OrderOutbox
 from daihuo.orders.repository import SYSTEM, OrdersRepository, Party
 from daihuo.orders.schemas import (
     HistoryRead,
+    LedgerLink,
     OrderCreate,
     OrderFacts,
+    OrderLedgerRead,
     OrderRead,
     OutboxRecord,
     PayableOrder,
@@ -303,6 +306,32 @@ async def order_history(session: AsyncSession, ctx: Principal, order_id: str) ->
     repo = OrdersRepository(session, party_of(ctx))
     await _visible_order(repo, order_id)
     return [HistoryRead.model_validate(h) for h in await repo.history(order_id)]
+
+
+async def ledger_links(session: AsyncSession, ctx: Principal, order_id: str) -> OrderLedgerRead:
+    """The log's entries about a visible order, each with its inclusion-proof link."""
+    await _visible_order(OrdersRepository(session, party_of(ctx)), order_id)
+    size = await ledger.tree_size(session)
+    found = [
+        (idx, kind)
+        for kind in ("order", "settlement")
+        for _, idx in await ledger.refs_of(session, kind, order_id)
+        if idx < size
+    ]
+    links = []
+    for idx, kind in sorted(found):
+        _, leaves = await ledger.entries(session, idx, idx + 1)
+        links.append(
+            LedgerLink(
+                kind=kind,
+                index=idx,
+                entry=json.loads(leaves[0].entry),
+                proof=f"/api/v1/ledger/proof/inclusion?index={idx}&size={size}",
+            )
+        )
+    return OrderLedgerRead(
+        order_id=order_id, tree_size=size, checkpoint="/api/v1/ledger/checkpoint", entries=links
+    )
 
 
 # --- transitions by the parties ---------------------------------------------------------------
@@ -691,17 +720,23 @@ async def outbox_after(
     (or de-duplicate by ``event_id``) rather than trusting the cursor alone.
     """
     rows = await OrdersRepository(session, SYSTEM).outbox_after(after_seq, limit)
-    return [
-        OutboxRecord(
-            seq=r.seq,
-            event_id=r.event_id,
-            type=r.type,
-            order_id=r.order_id,
-            payload=json.loads(r.payload),
-            created_at=r.created_at,
-        )
-        for r in rows
-    ]
+    return [_outbox_record(r) for r in rows]
+
+
+async def outbox_at(session: AsyncSession, seqs: Sequence[int]) -> list[OutboxRecord]:
+    """The outbox rows with these ``seq`` that exist (committed) now."""
+    return [_outbox_record(r) for r in await OrdersRepository(session, SYSTEM).outbox_at(seqs)]
+
+
+def _outbox_record(r: OrderOutbox) -> OutboxRecord:
+    return OutboxRecord(
+        seq=r.seq,
+        event_id=r.event_id,
+        type=r.type,
+        order_id=r.order_id,
+        payload=json.loads(r.payload),
+        created_at=r.created_at,
+    )
 
 
 async def history_after(

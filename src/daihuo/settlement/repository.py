@@ -177,6 +177,14 @@ class SettlementRepository:
             row.at,
         )
 
+    async def refunded_before(self, order_id: str, seq: int) -> int:
+        """Fen refunded on ``order_id`` by postings before posting ``seq``."""
+        p = SettlementPosting
+        stmt = select(func.coalesce(func.sum(p.amount), 0)).where(
+            p.order_id == order_id, p.kind == EventKind.refund.value, p.seq < seq
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
     async def account_ids(self, keys: Iterable[AccountKey], now: datetime) -> dict[AccountKey, str]:
         """The ids of these accounts, opening the missing ones (concurrency-safe)."""
         wanted = set(keys)

@@ -204,6 +204,20 @@ async def release_due(
     return released
 
 
+async def refund_clawback(
+    session: AsyncSession, order_id: str, refund_id: str
+) -> domain.Split | None:
+    """What one posted refund took back from each share (None if it was not posted)."""
+    repo = SettlementRepository(session)
+    order = await repo.order(order_id)
+    posting = await repo.posting(domain.reference_for(order_id, EventKind.refund, refund_id))
+    if order is None or posting is None:
+        return None
+    before = await repo.refunded_before(order_id, posting.seq)
+    after = domain.apportion(before + posting.amount, order.shares)
+    return after - domain.apportion(before, order.shares)
+
+
 async def get_order(session: AsyncSession, order_id: str) -> OrderSettlement | None:
     """The settlement of one order, if it was paid."""
     return await SettlementRepository(session).order(order_id)

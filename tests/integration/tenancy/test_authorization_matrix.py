@@ -98,7 +98,7 @@ MATRIX: dict[tuple[str, str], Spec] = {
         _statuses(204, MANAGERS, platform_admin=404, supplier=404),
     ),
     # The transparency log is public: every caller, signed in or not, gets the same answer.
-    # The world's log is empty, so a proof is the same 400 (no tree of that size yet) for all.
+    # The world's orders are in the log, so these proofs exist, and for everyone.
     ("GET", "/api/v1/ledger/checkpoint"): Spec(
         "/api/v1/ledger/checkpoint", None, _statuses(200, set(ACTORS))
     ),
@@ -107,10 +107,10 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ),
     ("GET", "/api/v1/ledger/keys"): Spec("/api/v1/ledger/keys", None, _statuses(200, set(ACTORS))),
     ("GET", "/api/v1/ledger/proof/inclusion"): Spec(
-        "/api/v1/ledger/proof/inclusion?index=0&size=1", None, _statuses(400, set(ACTORS))
+        "/api/v1/ledger/proof/inclusion?index=0&size=2", None, _statuses(200, set(ACTORS))
     ),
     ("GET", "/api/v1/ledger/proof/consistency"): Spec(
-        "/api/v1/ledger/proof/consistency?old=1&new=1", None, _statuses(400, set(ACTORS))
+        "/api/v1/ledger/proof/consistency?old=1&new=2", None, _statuses(200, set(ACTORS))
     ),
     # Settlement books: owners and admins read their tenant's; platform staff the platform's.
     ("GET", "/api/v1/settlement/balances"): Spec(
@@ -258,6 +258,11 @@ COMMERCE: dict[tuple[str, str], Spec] = {
     ),
     ("GET", "/api/v1/orders/{order_id}/history"): Spec(
         "/api/v1/orders/{order_created}/history",
+        None,
+        _statuses(200, ORDER_READERS, **STRANGERS),
+    ),
+    ("GET", "/api/v1/orders/{order_id}/ledger"): Spec(
+        "/api/v1/orders/{order_paid}/ledger",
         None,
         _statuses(200, ORDER_READERS, **STRANGERS),
     ),

@@ -29,12 +29,16 @@ from tests.integration.orders.shop import FAST, pay, product_body
 
 # The world's orders are built once and copied for every test: their reservations must
 # not run out while the matrix runs.
-# Its product images live in one folder all copies share (rows are copied, files are not).
+# Its product images and the log's key live in one folder all copies share (rows are
+# copied, files are not).
 _FILES = tempfile.mkdtemp(prefix="daihuo-world-files-")
 atexit.register(shutil.rmtree, _FILES, True)
 WORLD_SETTINGS: dict[str, Any] = {
     "order_reservation_seconds": 7 * 24 * 3600,
     "storage_url": f"file://{_FILES}",
+    # One signing key for every app on the world's copies: a new key would make each
+    # app sign a fresh checkpoint of the world's log at start-up.
+    "ledger_key_file": Path(_FILES) / "ledger.key",
 }
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
 
@@ -50,7 +54,7 @@ class World:
 async def build_world(factory: DatabaseFactory, tmp: Path) -> World:
     url = await factory.new()
     world = World(url)
-    settings = make_settings(url, tmp)
+    settings = make_settings(url, tmp, **WORLD_SETTINGS)
     async with client_for(settings) as client:
         owner_a = await create_user(client, label="owner_a", tenant_kind="merchant")
         owner_b = await create_user(client, label="owner_b", tenant_kind="merchant")
@@ -112,7 +116,8 @@ async def build_world(factory: DatabaseFactory, tmp: Path) -> World:
 async def _commerce(
     world: World, settings: Settings, owner_a: Account, consumer: Account, platform: Account
 ) -> None:
-    async with client_for(settings) as client:
+    app = client_for(settings)
+    async with app as client:
         supplier = await create_user(client, label="supplier_s", tenant_kind="supplier")
         s, p = supplier.headers, platform.headers
 
@@ -174,6 +179,8 @@ async def _commerce(
                 headers=s,
             )
         await client.post(f"/api/v1/orders/{delivered}/deliver", headers=s)
+        # Everything in the log now, so that starting an app on a copy appends nothing.
+        await app.app.state.ledger_feeder.feed()
 
     world.actors["supplier"] = supplier.headers
     world.ids.update(
