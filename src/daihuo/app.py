@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -15,6 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from daihuo import __version__
+from daihuo.analytics.api import router as analytics_router
 from daihuo.catalog.api import router as catalog_router
 from daihuo.config import Settings, get_settings
 from daihuo.core.db import Database
@@ -23,10 +25,12 @@ from daihuo.core.idempotency import IdempotencyMiddleware
 from daihuo.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from daihuo.core.redis import make_redis
 from daihuo.core.storage import make_storage
+from daihuo.events.sink import EventSink
 from daihuo.ledger.api import router as ledger_router
 from daihuo.ledger.service import Ledger
 from daihuo.live.api import router as live_router
 from daihuo.orders.api import router as orders_router
+from daihuo.orders.events import HUB as ORDER_HUB
 from daihuo.orders.ledger_feed import LedgerFeeder
 from daihuo.orders.tasks import ReservationSweeper
 from daihuo.payments.api import router as payments_router
@@ -75,6 +79,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.db, interval=settings.settlement_release_interval_seconds
         )
         await app.state.releaser.start()
+        # Events for analytics: the order hub now, the live rooms next (docs/analytics.md).
+        app.state.event_sink = EventSink(
+            settings.warehouse_url, interval=settings.warehouse_batch_seconds
+        )
+        unsubscribe = ORDER_HUB.subscribe(app.state.event_sink.record)
         app.state.ledger_feeder = LedgerFeeder(
             app.state.db, interval=settings.ledger_feed_interval_seconds
         )
@@ -92,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if app.state.payments is not None:
                 await app.state.payments.stop()
             await app.state.ledger_feeder.stop()
+            unsubscribe()
+            await asyncio.to_thread(app.state.event_sink.close)
             await app.state.releaser.stop()
             await app.state.sweeper.stop()
             await app.state.ledger.stop()
@@ -131,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(payments_router)
     app.include_router(settlement_router)
     app.include_router(live_router)
+    app.include_router(analytics_router)
     if settings.payments_sandbox:
         app.include_router(sandbox_router)
     _add_health(app)

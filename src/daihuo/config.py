@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str = ""
     warehouse_url: str = ""
+    # The server appends recorded events to the warehouse every warehouse_batch_seconds:
+    # a crash loses at most that much (docs/analytics.md).
+    warehouse_batch_seconds: float = Field(default=1.0, gt=0, le=60)
     redis_url: str | None = None
     secret_key: SecretStr | None = None
 

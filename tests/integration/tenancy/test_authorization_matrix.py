@@ -337,6 +337,11 @@ LIVE: dict[tuple[str, str], Spec] = {
         {"products": []},
         _statuses(200, MERCHANT_WRITERS),
     ),
+    # The world's session has no events: its staff get past authorization to a 404
+    # no-events-yet (the figures themselves are tests/integration/analytics').
+    ("GET", "/api/v1/sessions/{session_id}/report"): Spec(
+        "/api/v1/sessions/{live_a}/report", None, _statuses(404, MERCHANT_STAFF)
+    ),
 }
 MATRIX.update(LIVE)
 

@@ -1,0 +1,110 @@
+"""The server records events and reports a stored session through the API, the same
+figures the oracle (analytics/reference.py) computes from the same events."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from daihuo.analytics import reference
+from daihuo.events.store import session_events
+
+from tests.conftest import client_for, make_settings
+from tests.fixtures import create_user
+from tests.integration.orders.shop import FAST, create_shop, pay
+
+T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+
+
+def ts(seconds: float) -> str:
+    at = T0 + timedelta(seconds=seconds)
+    return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def room_events(session: str, viewers: list[str]) -> list[dict[str, Any]]:
+    """What the live-room gateway records: the window and the audience."""
+    out: list[dict[str, Any]] = [
+        {"id": f"{session}-start", "ts": ts(0), "session": session, "type": "live_start"}
+    ]
+    for n, user in enumerate(viewers):
+        out.append({"id": f"{session}-i{n}", "ts": ts(5 + n), "session": session,
+                    "type": "impression", "user": user, "source": "feed"})  # fmt: skip
+        out.append({"id": f"{session}-e{n}", "ts": ts(10 + n), "session": session,
+                    "type": "enter", "user": user, "source": "feed"})  # fmt: skip
+    return out
+
+
+def end(session: str, seconds: float) -> dict[str, Any]:
+    return {"id": f"{session}-end", "ts": ts(seconds), "session": session, "type": "live_end"}
+
+
+async def test_a_live_session_is_reported_like_the_oracle_reads_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(database_url, tmp_path, **FAST)
+    app = client_for(settings)
+    async with app as client:
+        sink = app.app.state.event_sink
+        shop = await create_shop(client, database_url, price=2500, buyers=2)
+        m = shop.merchant
+        r = await client.post(
+            "/api/v1/live-sessions",
+            json={"title": "晚间专场", "planned_start": ts(0), "products": [shop.item_id]},
+            headers=m.headers,
+        )
+        live = r.json()["id"]
+        path = f"/api/v1/sessions/{live}/report"
+        r = await client.get(path, headers=m.headers)
+        assert r.status_code == 404 and r.json()["type"] == "urn:daihuo:problem:no-events-yet"
+
+        buyers = [b.user_id for b in shop.buyers]
+        assert sink.record([*room_events(live, [*buyers, "anon_1"])]) == 7
+        for qty, buyer in zip((1, 3), shop.buyers, strict=True):
+            body = {"item_id": shop.item_id, "sku_id": shop.sku_id, "quantity": qty,
+                    "session": live}  # fmt: skip
+            order = (await client.post("/api/v1/orders", json=body, headers=buyer.headers)).json()
+            await pay(client, buyer, order["id"])
+        # The session ends after the orders (the API stamps them with the real clock).
+        ended = (datetime.now(UTC) - T0).total_seconds() + 1
+        assert sink.record([end(live, ended)]) == 1
+        # A producer's bad event is refused, not stored.
+        assert sink.record([{"id": "x", "ts": "yesterday", "session": live, "type": "enter"}]) == 0
+
+        r = await client.get(path, headers=m.headers)
+        assert r.status_code == 200, r.text
+        figures = r.json()["sessions"][live]
+        assert (figures["order_count"], figures["items_sold"], figures["gmv"]) == (2, 4, 10_000)
+        assert (figures["buyer_uv"], figures["viewer_uv"]) == (2, 3)
+
+        # The oracle, on exactly the events the store holds, agrees on every figure.
+        stored = list(session_events(sink.flushed(), live))
+        assert sorted(e.type for e in stored).count("order_paid") == 2
+        assert figures == reference.report(stored)["sessions"][live]
+
+
+async def test_only_the_merchants_staff_read_its_reports(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    shop = await create_shop(client, database_url)
+    other = await create_shop(client, database_url, platform=shop.platform)
+    r = await client.post(
+        "/api/v1/live-sessions",
+        json={"title": "专场", "planned_start": ts(0), "products": []},
+        headers=shop.merchant.headers,
+    )
+    live = r.json()["id"]
+    path = f"/api/v1/sessions/{live}/report"
+    r = await client.get(path, headers=other.merchant.headers)
+    assert r.status_code == 404 and r.json()["type"] == "urn:daihuo:problem:live-session-not-found"
+    consumer = await create_user(client, label="consumer")
+    assert (await client.get(path, headers=consumer.headers)).status_code == 403
+    assert (await client.get(path)).status_code == 401
+    r = await client.get(f"/api/v1/sessions/shop:{shop.merchant.tenant_id}/report",
+                         headers=shop.merchant.headers)  # fmt: skip
+    assert r.status_code == 404 and r.json()["type"] == "urn:daihuo:problem:no-events-yet"
+    r = await client.get(f"/api/v1/sessions/shop:{shop.merchant.tenant_id}/report",
+                         headers=other.merchant.headers)  # fmt: skip
+    assert r.status_code == 404
