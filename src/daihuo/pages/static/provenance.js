@@ -69,9 +69,10 @@
 
   // A verifier key: <name>+<8 hex key id>+<base64(0x01 || 32-byte Ed25519 public key)>.
   async function parseKey(vkey) {
-    var parts = vkey.split("+");
-    if (parts.length !== 3) throw new Fail("bad_key", vkey);
-    var name = parts[0], id = parts[1], raw = b64decode(parts[2]);
+    // The name holds no "+", the key id is 8 hex digits; base64 may hold "+".
+    var m = /^([^+]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/]+=*)$/.exec(vkey);
+    if (!m) throw new Fail("bad_key", vkey);
+    var name = m[1], id = m[2], raw = b64decode(m[3]);
     if (raw.length !== 33 || raw[0] !== 1) throw new Fail("bad_key", name);
     var digest = await sha256([enc.encode(name), new Uint8Array([0x0a]), raw]);
     if (hex(digest.slice(0, 4)) !== id) throw new Fail("bad_key", name + ": key id");
@@ -218,6 +219,7 @@
       show(status, "failed", msgs.checkpoint_failed, null);
       status.textContent = msgs.checkpoint_failed + ": " + why;
       steps.forEach(function (li) { show(li, "failed", msgs.failed, why); });
+      document.documentElement.dataset.verification = "done";
       return;
     }
     show(status, "verified", msgs.checkpoint_ok.replace("{size}", cp.size).replace("{name}", cp.signer));
