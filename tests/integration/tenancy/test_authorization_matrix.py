@@ -98,7 +98,7 @@ MATRIX: dict[tuple[str, str], Spec] = {
         _statuses(204, MANAGERS, platform_admin=404, supplier=404),
     ),
     # The transparency log is public: every caller, signed in or not, gets the same answer.
-    # The world's log is empty, so a proof is the same 400 (no tree of that size yet) for all.
+    # The world's log holds one entry (its batch's step), so these proofs exist for all.
     ("GET", "/api/v1/ledger/checkpoint"): Spec(
         "/api/v1/ledger/checkpoint", None, _statuses(200, set(ACTORS))
     ),
@@ -107,10 +107,10 @@ MATRIX: dict[tuple[str, str], Spec] = {
     ),
     ("GET", "/api/v1/ledger/keys"): Spec("/api/v1/ledger/keys", None, _statuses(200, set(ACTORS))),
     ("GET", "/api/v1/ledger/proof/inclusion"): Spec(
-        "/api/v1/ledger/proof/inclusion?index=0&size=1", None, _statuses(400, set(ACTORS))
+        "/api/v1/ledger/proof/inclusion?index=0&size=1", None, _statuses(200, set(ACTORS))
     ),
     ("GET", "/api/v1/ledger/proof/consistency"): Spec(
-        "/api/v1/ledger/proof/consistency?old=1&new=1", None, _statuses(400, set(ACTORS))
+        "/api/v1/ledger/proof/consistency?old=1&new=1", None, _statuses(200, set(ACTORS))
     ),
     # Settlement books: owners and admins read their tenant's; platform staff the platform's.
     ("GET", "/api/v1/settlement/balances"): Spec(
@@ -298,6 +298,32 @@ COMMERCE: dict[tuple[str, str], Spec] = {
         "/api/v1/orders/{order_refund_requested}/refund",
         {},
         _statuses(201, MERCHANT_WRITERS | SUPPLIER, **STRANGERS),
+    ),
+    # Traceability: batches are the supplier's like its products; provenance is public.
+    ("POST", "/api/v1/products/{product_id}/batches"): Spec(
+        "/api/v1/products/{product_listed}/batches",
+        {"code": "LOT-2", "quantity": 10},
+        _statuses(201, SUPPLIER),
+    ),
+    ("GET", "/api/v1/products/{product_id}/batches"): Spec(
+        "/api/v1/products/{product_listed}/batches", None, _statuses(200, SUPPLIER)
+    ),
+    ("GET", "/api/v1/products/{product_id}/batches/{batch_id}"): Spec(
+        "/api/v1/products/{product_listed}/batches/{batch_listed}", None, _statuses(200, SUPPLIER)
+    ),
+    ("POST", "/api/v1/products/{product_id}/batches/{batch_id}/evidence"): Spec(
+        "/api/v1/products/{product_listed}/batches/{batch_listed}/evidence",
+        None,
+        _statuses(201, SUPPLIER),
+        content=PNG,
+    ),
+    ("POST", "/api/v1/products/{product_id}/batches/{batch_id}/steps"): Spec(
+        "/api/v1/products/{product_listed}/batches/{batch_listed}/steps",
+        {"step": "shipped", "at": "2026-01-06T10:00:00+08:00", "place": "杭州仓"},
+        _statuses(201, SUPPLIER),
+    ),
+    ("GET", "/api/v1/provenance/{public_id}"): Spec(
+        "/api/v1/provenance/{batch_public}", None, _statuses(200, set(ACTORS))
     ),
     # The provider's callback carries no user credential: without a valid signature it is
     # refused the same way whoever sends it.
