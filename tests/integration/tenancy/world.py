@@ -7,8 +7,9 @@ with a listed product that A picked, a draft with an image, one in review and on
 listed but not picked; the consumer has bought from A's showcase five times, one order
 in each state the order endpoints act on. Traceability: the listed product has a batch
 with one recorded step, so the transparency log holds one ``trace`` entry (signed with
-a fixed key, so that every copy of the world opens the same log without re-signing). Built through the real API into a template database
-that each test copies, so every test starts from the same state and may change it.
+a fixed key, so that every copy of the world opens the same log without re-signing).
+Built through the real API into a template database that each test copies, so every
+test starts from the same state and may change it.
 """
 
 from __future__ import annotations
