@@ -22,6 +22,10 @@ Invariants
 * **Appends follow commits.** A business change appends its entry after its own
   transaction commits (:func:`append_after_commit`), so a rollback never leaves an
   entry behind; :func:`append` refuses a session that is inside a transaction.
+* **Recoveries close the gap after a commit.** A crash between a module's commit and
+  its append would lose the entry, so modules whose rows must all be logged register a
+  recovery (:func:`register_recovery`) that the sequencer runs when it starts and every
+  ``recovery_interval`` seconds; the log itself imports no feature module.
 """
 
 from __future__ import annotations
