@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from daihuo import __version__
 from daihuo.analytics.api import router as analytics_router
 from daihuo.catalog.api import router as catalog_router
+from daihuo.catalog.trace_api import router as trace_router
 from daihuo.config import Settings, get_settings
 from daihuo.core.db import Database
 from daihuo.core.errors import PROBLEM_JSON, install_error_handlers, problem_type
@@ -33,6 +34,8 @@ from daihuo.orders.api import router as orders_router
 from daihuo.orders.events import HUB as ORDER_HUB
 from daihuo.orders.ledger_feed import LedgerFeeder
 from daihuo.orders.tasks import ReservationSweeper
+from daihuo.pages import STATIC_DIR as PAGES_STATIC
+from daihuo.pages.provenance import router as provenance_pages
 from daihuo.payments.api import router as payments_router
 from daihuo.payments.api import sandbox_router
 from daihuo.payments.tasks import Payments
@@ -143,6 +146,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(settlement_router)
     app.include_router(live_router)
     app.include_router(analytics_router)
+    app.include_router(trace_router)
+    app.include_router(provenance_pages)
+    app.mount("/static/pages", StaticFiles(directory=PAGES_STATIC), name="pages-static")
     if settings.payments_sandbox:
         app.include_router(sandbox_router)
     _add_health(app)

@@ -76,3 +76,48 @@ class TooManyImages(Conflict):
 
 class InvalidSearch(BadRequest):
     slug, title = "invalid-search", "Invalid search"
+
+
+# --- traceability (batches and trace steps) ------------------------------------------------
+
+
+class BatchNotFound(NotFound):
+    slug, title = "batch-not-found", "No such batch"
+
+
+class DuplicateBatchCode(Conflict):
+    slug, title = "duplicate-batch-code", "The product has a batch with this code"
+
+
+class UnknownTraceStep(ValidationFailed):
+    slug, title = "unknown-trace-step", "Not one of the documented trace steps"
+
+
+class StepTimeOutOfRange(ValidationFailed):
+    slug, title = "step-time-out-of-range", "The step's time is in the future or implausibly old"
+
+
+class InvalidEvidence(ValidationFailed):
+    slug, title = "invalid-evidence", "Evidence must be unused files uploaded to this batch"
+
+
+class EvidenceNotFound(NotFound):
+    slug, title = "evidence-not-found", "No such evidence file"
+
+
+class EmptyEvidence(BadRequest):
+    slug, title = "empty-evidence", "The evidence file is empty"
+
+
+class EvidenceTooLarge(BadRequest):
+    status = 413
+    slug, title = "evidence-too-large", "The evidence file is too large"
+
+
+class UnsupportedEvidence(BadRequest):
+    status = 415
+    slug, title = "unsupported-evidence", "Not a PNG, JPEG, GIF, WebP image or a PDF"
+
+
+class TooMuchEvidence(Conflict):
+    slug, title = "too-much-evidence", "The batch has the maximum number of evidence files"

@@ -145,3 +145,72 @@ class ShowcaseItem(TenantScoped, Base):
     price: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class Batch(TenantScoped, Base):
+    """A production batch of a supplier's product; ``public_id`` names its public page
+    (``/p/{public_id}``, printed on the package as a QR code): random, not the ULID, so
+    that one package does not reveal when the supplier's other batches were made."""
+
+    __tablename__ = "trace_batches"
+    __table_args__ = (
+        UniqueConstraint("product_id", "code"),
+        CheckConstraint("quantity >= 0", name="quantity"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[str] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    public_id: Mapped[str] = mapped_column(String(24), unique=True)
+    code: Mapped[str] = mapped_column(String(40))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    notes: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class TraceStep(TenantScoped, Base):
+    """One step of a batch's life, and where it sits in the transparency log.
+
+    The row is committed first with ``leaf_index`` NULL; the ``trace`` entry is appended
+    after the commit and its index stored. ``recorded_at`` is the entry's ``ts`` and
+    ``log_floor`` the signed tree size seen before the commit — no leaf of this step
+    can sit below it — so the entry can be rebuilt byte for byte and looked up again by
+    the recovery (``catalog.trace.recover_steps``) after a crash between the two.
+    """
+
+    __tablename__ = "trace_steps"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    batch_id: Mapped[str] = mapped_column(
+        ForeignKey("trace_batches.id", ondelete="CASCADE"), index=True
+    )
+    step: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+    place: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime]
+    log_floor: Mapped[int] = mapped_column(BigInteger)
+    leaf_index: Mapped[int | None] = mapped_column(BigInteger, index=True)
+
+
+class TraceEvidence(TenantScoped, Base):
+    """A file that backs a step (photo, inspection report). Uploaded to the batch first,
+    then named by the step that it supports; only its SHA-256 goes into the log."""
+
+    __tablename__ = "trace_evidence"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    batch_id: Mapped[str] = mapped_column(
+        ForeignKey("trace_batches.id", ondelete="CASCADE"), index=True
+    )
+    step_id: Mapped[str | None] = mapped_column(
+        ForeignKey("trace_steps.id", ondelete="CASCADE"), index=True
+    )
+    storage_key: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]

@@ -9,6 +9,7 @@ stock movements of orders are deliberate cross-tenant statements; each says so w
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
@@ -17,12 +18,15 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from daihuo.catalog.domain import ProductState
 from daihuo.catalog.models import (
+    Batch,
     CommissionOverride,
     Product,
     ProductImage,
     ProductTerm,
     ShowcaseItem,
     Sku,
+    TraceEvidence,
+    TraceStep,
 )
 from daihuo.core.db import UNSCOPED
 from daihuo.core.pagination import PageParams, paginate
@@ -335,6 +339,163 @@ class CatalogRepository:
 
     async def delete(self, obj: object) -> None:
         await self.session.delete(obj)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+
+class TraceRepository:
+    """Batches, trace steps and evidence. Scoped to the supplier like products, except the
+    public provenance reads (by a batch's random public id) and the log recovery, which
+    say so with ``UNSCOPED``."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def batch(self, product_id: str, batch_id: str) -> Batch | None:
+        stmt = select(Batch).where(Batch.id == batch_id, Batch.product_id == product_id)
+        return (await self.session.execute(stmt)).scalar()
+
+    async def batch_code_taken(self, product_id: str, code: str) -> bool:
+        stmt = select(Batch.id).where(Batch.product_id == product_id, Batch.code == code)
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def count_batches(self, product_id: str) -> int:
+        stmt = select(func.count()).select_from(Batch).where(Batch.product_id == product_id)
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def batches_page(
+        self, product_id: str, params: PageParams
+    ) -> tuple[Sequence[Batch], str | None]:
+        stmt = select(Batch).where(Batch.product_id == product_id)
+        return await paginate(self.session, stmt, Batch.id, params)
+
+    async def steps_of(
+        self, batch_ids: Sequence[str], *, unscoped: bool = False
+    ) -> list[TraceStep]:
+        if not batch_ids:
+            return []
+        stmt = (
+            select(TraceStep)
+            .where(TraceStep.batch_id.in_(batch_ids))
+            .order_by(TraceStep.at, TraceStep.id)
+        )
+        if unscoped:
+            stmt = stmt.execution_options(**UNSCOPED)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def evidence_of(
+        self, batch_ids: Sequence[str], *, unscoped: bool = False
+    ) -> list[TraceEvidence]:
+        if not batch_ids:
+            return []
+        stmt = (
+            select(TraceEvidence)
+            .where(TraceEvidence.batch_id.in_(batch_ids))
+            .order_by(TraceEvidence.id)
+        )
+        if unscoped:
+            stmt = stmt.execution_options(**UNSCOPED)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def unused_evidence(self, batch_id: str, ids: Sequence[str]) -> list[TraceEvidence]:
+        stmt = select(TraceEvidence).where(
+            TraceEvidence.batch_id == batch_id,
+            TraceEvidence.id.in_(ids),
+            TraceEvidence.step_id.is_(None),
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def count_evidence(self, batch_id: str) -> int:
+        stmt = (
+            select(func.count())
+            .select_from(TraceEvidence)
+            .where(TraceEvidence.batch_id == batch_id)
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def set_leaf_index(self, step_id: str, index: int) -> bool:
+        """Record where the step's entry is; only once (a NULL index is set, never changed)."""
+        stmt = (
+            update(TraceStep)
+            .where(TraceStep.id == step_id, TraceStep.leaf_index.is_(None))
+            .values(leaf_index=index)
+            .execution_options(synchronize_session=False)
+        )
+        result = await self.session.execute(stmt)
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    # --- public and recovery reads (cross-tenant) -----------------------------------
+    async def public_batch(self, public_id: str) -> tuple[Batch, Product] | None:
+        """A batch by its public id, with its product: the provenance page is public."""
+        stmt = (
+            select(Batch, Product)
+            .join(Product, Product.id == Batch.product_id)
+            .where(Batch.public_id == public_id)
+            .execution_options(**UNSCOPED)
+        )
+        row = (await self.session.execute(stmt)).first()
+        return None if row is None else (row[0], row[1])
+
+    async def public_evidence(self, batch_id: str, evidence_id: str) -> TraceEvidence | None:
+        """An evidence file named by a recorded step of the batch (unused uploads stay private)."""
+        stmt = (
+            select(TraceEvidence)
+            .where(
+                TraceEvidence.id == evidence_id,
+                TraceEvidence.batch_id == batch_id,
+                TraceEvidence.step_id.is_not(None),
+            )
+            .execution_options(**UNSCOPED)
+        )
+        return (await self.session.execute(stmt)).scalar()
+
+    async def first_image(self, product_id: str) -> ProductImage | None:
+        stmt = (
+            select(ProductImage)
+            .where(ProductImage.product_id == product_id)
+            .order_by(ProductImage.id)
+            .limit(1)
+            .execution_options(**UNSCOPED)
+        )
+        return (await self.session.execute(stmt)).scalar()
+
+    async def unlogged_steps(
+        self, recorded_before: datetime | None, limit: int
+    ) -> list[tuple[TraceStep, Batch]]:
+        """Steps whose entry has no leaf index yet, oldest first (every tenant's)."""
+        stmt = (
+            select(TraceStep, Batch)
+            .join(Batch, Batch.id == TraceStep.batch_id)
+            .where(TraceStep.leaf_index.is_(None))
+            .order_by(TraceStep.recorded_at, TraceStep.id)
+            .limit(limit)
+            .execution_options(**UNSCOPED)
+        )
+        if recorded_before is not None:
+            stmt = stmt.where(TraceStep.recorded_at < recorded_before)
+        return [(r[0], r[1]) for r in (await self.session.execute(stmt)).all()]
+
+    async def evidence_hashes(self, step_id: str) -> list[str]:
+        stmt = (
+            select(TraceEvidence.sha256)
+            .where(TraceEvidence.step_id == step_id)
+            .execution_options(**UNSCOPED)
+        )
+        return [str(h) for h in (await self.session.execute(stmt)).scalars()]
+
+    async def set_leaf_index_unscoped(self, step_id: str, index: int) -> bool:
+        stmt = (
+            update(TraceStep)
+            .where(TraceStep.id == step_id, TraceStep.leaf_index.is_(None))
+            .values(leaf_index=index)
+            .execution_options(**UNSCOPED, synchronize_session=False)
+        )
+        result = await self.session.execute(stmt)
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    def add(self, obj: object) -> None:
+        self.session.add(obj)
 
     async def flush(self) -> None:
         await self.session.flush()

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -281,3 +282,111 @@ class PoolQuery(BaseModel):
     sort: SortKey = "newest"
     cursor: str | None = None
     limit: int = 50
+
+
+# --- traceability --------------------------------------------------------------------------
+
+BatchCode = Annotated[
+    str, StringConstraints(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-.]+$")
+]
+Place = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_line),
+]
+
+
+class BatchCreate(BaseModel):
+    model_config = STRICT_INPUT
+    code: BatchCode = Field(description="The supplier's batch (lot) code, unique per product.")
+    quantity: int = Field(ge=0, le=10**12, strict=True, description="Units made in the batch.")
+    notes: Annotated[Text, StringConstraints(max_length=2000)] = ""
+
+
+class EvidenceRead(BaseModel):
+    id: str
+    sha256: str = Field(description="Lower-case hex SHA-256 of the file: what the log holds.")
+    size: int
+    content_type: str
+    url: str = Field(description="Where anyone can fetch the file to check its hash.")
+
+
+class StepCreate(BaseModel):
+    model_config = STRICT_INPUT
+    step: Annotated[str, StringConstraints(min_length=1, max_length=16)] = Field(
+        description="sourced, produced, processed, inspected, packed, stored, shipped, received."
+    )
+    at: AwareDatetime = Field(description="When it happened, with a timezone.")
+    place: Place
+    evidence: list[Identifier] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Ids of evidence files uploaded to this batch and not used by a step yet.",
+    )
+
+
+class StepRead(BaseModel):
+    id: str
+    step: str
+    at: datetime
+    place: str
+    actor: str = Field(description="The supplier tenant that recorded the step.")
+    evidence: list[EvidenceRead]
+    recorded_at: datetime
+    leaf_index: int | None = Field(
+        description="Index of the step's trace entry in the transparency log; null while pending."
+    )
+
+
+class BatchRead(BaseModel):
+    id: str
+    public_id: str
+    product_id: str
+    code: str
+    quantity: int
+    notes: str
+    page_url: str = Field(description="The public provenance page (also in the QR code).")
+    created_at: datetime
+    steps: list[StepRead]
+
+
+class ProvenanceProduct(BaseModel):
+    id: str
+    title: str
+    supplier_id: str
+    supplier_name: str
+    image_url: str | None
+
+
+class ProvenanceBatch(BaseModel):
+    public_id: str
+    code: str
+    quantity: int
+    notes: str
+    created_at: datetime
+
+
+class ProvenanceStep(BaseModel):
+    """A step as published, with where to fetch its log entry and inclusion proof."""
+
+    id: str
+    step: str
+    at: str = Field(description="As in the log entry: UTC, milliseconds.")
+    place: str
+    actor: str
+    evidence: list[EvidenceRead]
+    recorded_at: str = Field(description="The entry's ts.")
+    leaf_index: int | None
+    entry_url: str | None
+    proof_url: str | None = Field(
+        description="Inclusion proof in the signed tree current when this was served."
+    )
+
+
+class ProvenanceRead(BaseModel):
+    product: ProvenanceProduct
+    batch: ProvenanceBatch
+    steps: list[ProvenanceStep]
+    tree_size: int = Field(description="Size of the signed tree the proof URLs refer to.")
+    checkpoint_url: str
+    keys_url: str

@@ -422,6 +422,25 @@ async def tenant_kind(session: AsyncSession, tenant_id: str) -> TenantKind | Non
         return None
 
 
+async def tenant_name(session: AsyncSession, tenant_id: str) -> str | None:
+    """The display name of tenant ``tenant_id`` (suppliers are named on public pages)."""
+    from daihuo.tenancy.domain import Via
+    from daihuo.tenancy.errors import TenantNotFound
+
+    lookup = Principal(
+        via=Via.bearer,
+        user_id=None,
+        tenant_id=tenant_id,
+        tenant_kind=None,
+        role=None,
+        permissions=frozenset(),
+    )
+    try:
+        return (await tenancy.current_tenant(session, lookup)).name
+    except TenantNotFound:
+        return None
+
+
 async def set_commission(
     session: AsyncSession, ctx: Principal, product_id: str, merchant_id: str, bps: int
 ) -> CommissionRead:

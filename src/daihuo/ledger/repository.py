@@ -121,6 +121,17 @@ class LedgerRepository:
         last = (await self.db.execute(select(func.max(LEAVES.c.idx)))).scalar()
         return 0 if last is None else int(last) + 1
 
+    async def find_leaf(self, leaf_hash: bytes, entry: bytes, start: int) -> int | None:
+        """The first index ``>= start`` holding ``entry`` (matched by hash, then bytes)."""
+        c = LEAVES.c
+        stmt = (
+            select(c.idx, c.entry).where(c.idx >= start, c.leaf_hash == leaf_hash).order_by(c.idx)
+        )
+        for idx, stored in (await self.db.execute(stmt)).all():
+            if bytes(stored) == entry:
+                return int(idx)
+        return None
+
     async def latest_checkpoint(self) -> StoredCheckpoint | None:
         c = CHECKPOINTS.c
         stmt = select(c.id, c.size, c.root, c.note).order_by(c.id.desc()).limit(1)

@@ -22,11 +22,16 @@ Invariants
 * **Appends follow commits.** A business change appends its entry after its own
   transaction commits (:func:`append_after_commit`), so a rollback never leaves an
   entry behind; :func:`append` refuses a session that is inside a transaction.
+* **Recoveries close the gap after a commit.** A crash between a module's commit and
+  its append would lose the entry, so modules whose rows must all be logged register a
+  recovery (:func:`register_recovery`) that the sequencer runs when it starts and every
+  ``recovery_interval`` seconds; the log itself imports no feature module.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -153,6 +158,16 @@ async def last_source_seq(db: Executor, kind: str) -> int:
     return await LedgerRepository(db).last_source_seq(kind)
 
 
+async def find_leaf(db: Executor, entry: bytes, start: int = 0) -> int | None:
+    """The first leaf index ``>= start`` whose bytes are exactly ``entry``, if any.
+
+    Scans the leaves from ``start`` (a primary-key range), so callers pass the tree size
+    they saw before the entry could have been appended: recovery uses it to tell an
+    entry that never reached the log from one whose index was merely not recorded.
+    """
+    return await LedgerRepository(db).find_leaf(merkle.leaf_hash(entry), entry, start)
+
+
 async def _check_reached(db: Executor, size: int) -> None:
     signed = await tree_size(db)
     if size > signed:
@@ -181,6 +196,23 @@ class _Pending:
 
 _RUNNING: dict[str, Ledger] = {}
 
+Recovery = Callable[["Ledger", bool], Awaitable[int]]
+"""``recover(ledger, at_start)``: append what a module committed but never logged;
+returns how many entries it appended or matched."""
+
+_RECOVERIES: dict[str, Recovery] = {}
+
+
+def register_recovery(name: str, recover: Recovery) -> None:
+    """Have every :class:`Ledger` run ``recover`` when it starts and then periodically.
+
+    A module whose rows must each reach the log (e.g. catalog trace steps) stores the
+    row first and appends after commit; a crash in between leaves a row without a leaf
+    index, which its recovery appends later. Registration is by name, so importing a
+    module twice registers it once. The log stays ignorant of the modules that use it.
+    """
+    _RECOVERIES[name] = recover
+
 
 def _url_key(url: Any) -> str:
     return str(url.render_as_string(hide_password=False))
@@ -197,8 +229,12 @@ class Ledger:
         max_batch: int = 4096,
         durable: bool = True,
         problem: str | None = None,
+        recovery_interval: float = 60.0,
     ) -> None:
         self.db = db
+        self.recovery_interval = recovery_interval
+        self._recovery_task: asyncio.Task[None] | None = None
+        self.recovered = asyncio.Event()  # set after the first recovery pass
         self.keyring = keyring
         self.max_batch = max_batch
         self.durable = durable
@@ -237,11 +273,20 @@ class Ledger:
                 self._halt(f"cannot read the log: {type(exc).__name__}: {first}")
         _RUNNING[self._key] = self
         self._task = asyncio.create_task(self._run(), name="ledger-sequencer")
+        if self.halted is None and _RECOVERIES:
+            self._recovery_task = asyncio.create_task(self._recover(), name="ledger-recovery")
+        else:
+            self.recovered.set()
 
     async def stop(self) -> None:
         """Finish what is queued, then stop."""
         if _RUNNING.get(self._key) is self:
             del _RUNNING[self._key]
+        if self._recovery_task is not None:
+            self._recovery_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._recovery_task
+            self._recovery_task = None
         if self._task is not None:
             self._stopping = True
             self._wakeup.set()
@@ -307,7 +352,31 @@ class Ledger:
             raise LedgerKeyError(self.halted or "the ledger has no signer key")
         return self.keyring.sign(note.Checkpoint(self.keyring.origin, 0, merkle.EMPTY_ROOT))
 
+    async def recover_now(self, *, at_start: bool = False) -> int:
+        """Run every registered recovery once; how many entries they appended or matched."""
+        done = 0
+        for name, recover in list(_RECOVERIES.items()):
+            if self.halted is not None:
+                break
+            try:
+                done += await recover(self, at_start)
+            except Exception:  # one module's failure must not stop the others or the log
+                log.exception("ledger recovery %s failed", name)
+        return done
+
     # internals
+
+    async def _recover(self) -> None:
+        at_start = True
+        while True:
+            try:
+                found = await self.recover_now(at_start=at_start)
+                if found:
+                    log.warning("ledger recovery appended or matched %d entries", found)
+            finally:
+                self.recovered.set()
+            at_start = False
+            await asyncio.sleep(self.recovery_interval)
 
     def _halt(self, reason: str) -> None:
         if self.halted is None:
@@ -553,16 +622,28 @@ def append_after_commit(
     *,
     ts: datetime | None = None,
     then: Callable[[int], Awaitable[None]] | None = None,
+    on_failure: Callable[[Exception], Awaitable[None]] | None = None,
 ) -> None:
     """Append once ``session`` commits (dropped on rollback); ``then(index)`` afterwards.
 
     The entry is built and validated now, so a bad entry fails the request, not the hook.
+    Without ``on_failure`` a log that is not running fails the request (before the
+    commit when there is no sequencer, in the hook when it halts). With it, the
+    business change is committed regardless and a log that cannot take the entry
+    (:class:`LedgerHalted`, :class:`LedgerUnavailable`) is reported to ``on_failure``
+    instead: for callers whose rows are recovered later (:func:`register_recovery`).
     """
     entry = build_entry(kind, tenant, id, body, ts)
-    ledger = running(session)
+    ledger = running(session) if on_failure is None else None
 
     async def hook() -> None:
-        index = await ledger.append_entry(entry)
+        try:
+            index = await (ledger or running(session)).append_entry(entry)
+        except (LedgerHalted, LedgerUnavailable) as exc:
+            if on_failure is None:
+                raise
+            await on_failure(exc)
+            return
         if then is not None:
             await then(index)
 

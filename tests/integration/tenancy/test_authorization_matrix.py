@@ -98,7 +98,7 @@ MATRIX: dict[tuple[str, str], Spec] = {
         _statuses(204, MANAGERS, platform_admin=404, supplier=404),
     ),
     # The transparency log is public: every caller, signed in or not, gets the same answer.
-    # The world's orders are in the log, so these proofs exist, and for everyone.
+    # The world's orders and its batch's step are in the log: these proofs exist, for all.
     ("GET", "/api/v1/ledger/checkpoint"): Spec(
         "/api/v1/ledger/checkpoint", None, _statuses(200, set(ACTORS))
     ),
@@ -303,6 +303,32 @@ COMMERCE: dict[tuple[str, str], Spec] = {
         "/api/v1/orders/{order_refund_requested}/refund",
         {},
         _statuses(201, MERCHANT_WRITERS | SUPPLIER, **STRANGERS),
+    ),
+    # Traceability: batches are the supplier's like its products; provenance is public.
+    ("POST", "/api/v1/products/{product_id}/batches"): Spec(
+        "/api/v1/products/{product_listed}/batches",
+        {"code": "LOT-2", "quantity": 10},
+        _statuses(201, SUPPLIER),
+    ),
+    ("GET", "/api/v1/products/{product_id}/batches"): Spec(
+        "/api/v1/products/{product_listed}/batches", None, _statuses(200, SUPPLIER)
+    ),
+    ("GET", "/api/v1/products/{product_id}/batches/{batch_id}"): Spec(
+        "/api/v1/products/{product_listed}/batches/{batch_listed}", None, _statuses(200, SUPPLIER)
+    ),
+    ("POST", "/api/v1/products/{product_id}/batches/{batch_id}/evidence"): Spec(
+        "/api/v1/products/{product_listed}/batches/{batch_listed}/evidence",
+        None,
+        _statuses(201, SUPPLIER),
+        content=PNG,
+    ),
+    ("POST", "/api/v1/products/{product_id}/batches/{batch_id}/steps"): Spec(
+        "/api/v1/products/{product_listed}/batches/{batch_listed}/steps",
+        {"step": "shipped", "at": "2026-01-06T10:00:00+08:00", "place": "杭州仓"},
+        _statuses(201, SUPPLIER),
+    ),
+    ("GET", "/api/v1/provenance/{public_id}"): Spec(
+        "/api/v1/provenance/{batch_public}", None, _statuses(200, set(ACTORS))
     ),
     # The provider's callback carries no user credential: without a valid signature it is
     # refused the same way whoever sends it.

@@ -5,8 +5,11 @@ remove, and a read-only API key; tenant B (merchant) mirrors it; P is the platfo
 ``consumer`` belongs to no tenant. Commerce: S is a supplier (``supplier`` is its owner)
 with a listed product that A picked, a draft with an image, one in review and one
 listed but not picked; the consumer has bought from A's showcase five times, one order
-in each state the order endpoints act on. Built through the real API into a template database
-that each test copies, so every test starts from the same state and may change it.
+in each state the order endpoints act on. Traceability: the listed product has a batch
+with one recorded step, so the transparency log holds one ``trace`` entry (signed with
+a fixed key, so that every copy of the world opens the same log without re-signing).
+Built through the real API into a template database that each test copies, so every
+test starts from the same state and may change it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 
 from daihuo.config import Settings
 from daihuo.core.db import Database, commit
+from daihuo.ledger import note
 from daihuo.tenancy import service
 from daihuo.tenancy.domain import TenantKind
 
@@ -29,16 +33,16 @@ from tests.integration.orders.shop import FAST, pay, product_body
 
 # The world's orders are built once and copied for every test: their reservations must
 # not run out while the matrix runs.
-# Its product images and the log's key live in one folder all copies share (rows are
-# copied, files are not).
+# Its product images live in one folder all copies share (rows are copied, files are not).
 _FILES = tempfile.mkdtemp(prefix="daihuo-world-files-")
 atexit.register(shutil.rmtree, _FILES, True)
+_SIGNER, _ = note.generate_key("daihuo.local/log")
 WORLD_SETTINGS: dict[str, Any] = {
     "order_reservation_seconds": 7 * 24 * 3600,
     "storage_url": f"file://{_FILES}",
     # One signing key for every app on the world's copies: a new key would make each
     # app sign a fresh checkpoint of the world's log at start-up.
-    "ledger_key_file": Path(_FILES) / "ledger.key",
+    "ledger_signer_key": _SIGNER.key_string(),
 }
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
 
@@ -179,6 +183,19 @@ async def _commerce(
                 headers=s,
             )
         await client.post(f"/api/v1/orders/{delivered}/deliver", headers=s)
+        r = await client.post(
+            f"/api/v1/products/{listed['id']}/batches",
+            json={"code": "LOT-1", "quantity": 100},
+            headers=s,
+        )
+        assert r.status_code == 201, r.text
+        batch = r.json()
+        r = await client.post(
+            f"/api/v1/products/{listed['id']}/batches/{batch['id']}/steps",
+            json={"step": "produced", "at": "2026-01-05T09:00:00+08:00", "place": "杭州工厂"},
+            headers=s,
+        )
+        assert r.status_code == 201 and r.json()["leaf_index"] is not None, r.text
         # Everything in the log now, so that starting an app on a copy appends nothing.
         await app.app.state.ledger_feeder.feed()
 
@@ -200,4 +217,6 @@ async def _commerce(
         order_refund_requested=requested,
         order_shipped=shipped,
         order_delivered=delivered,
+        batch_listed=batch["id"],
+        batch_public=batch["public_id"],
     )
