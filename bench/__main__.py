@@ -8,6 +8,7 @@ absolute numbers, are what to quote: the machine is noisy.
     python -m bench                 # all benchmarks
     python -m bench ledger analytics
     python -m bench --quick         # small sizes, for a smoke run
+    python -m bench --markdown      # the README's table from the stored full runs
 """
 
 from __future__ import annotations
@@ -41,11 +42,36 @@ def fmt(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def markdown(names: list[str]) -> str:
+    """The README's table: every row of each benchmark's last full run, with its date."""
+    lines = [
+        "| bench | case | value | unit | baseline | ratio | run |",
+        "|---|---|---:|---|---:|---:|---|",
+    ]
+    for name in names:
+        path = RESULTS / f"{name}.json"
+        if not path.exists():
+            continue
+        stored = json.loads(path.read_text())
+        day = stored["meta"]["at"][:10]
+        for r in stored["rows"]:
+            cells = [name, r["case"], fmt(r["value"]), r.get("unit", ""),
+                     fmt(r.get("baseline")), fmt(r.get("ratio")), day]  # fmt: skip
+            lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
     parser.add_argument("--quick", action="store_true", help="small sizes for a smoke run")
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the stored full runs as a Markdown table"
+    )
     args = parser.parse_args(argv)
+    if args.markdown:
+        print(markdown(args.names or discover()))
+        return 0
     names = args.names or discover()
     unknown = set(names) - set(discover())
     if unknown:

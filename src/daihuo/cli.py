@@ -273,6 +273,14 @@ def demo(
     out.rule("[bold]Daihuo 带货 demo")
     out.print(f"API docs      {base}/api/docs")
     out.print(f"Health        {base}/readyz")
+    if info.provenance:
+        out.print(f"Provenance    {base}{info.provenance}  (a batch's steps, verified in the page)")
+    out.print(f"Ledger        {base}/api/v1/ledger/checkpoint")
+    if info.products:
+        out.print(
+            f"Seeded        {info.products} products in the supply pool, 3 merchants' "
+            f"showcases, live session {info.live_session}, {info.orders} paid orders"
+        )
     for line in info.lines:
         out.print(line, highlight=False)
     out.print("Sign in:      POST /api/v1/auth/token with the e-mail and password above.")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.catalog import errors, trace
-from daihuo.catalog.api import AUTH, DENIED, ResourceId, get_storage, problems
+from daihuo.catalog.api import AUTH, DENIED, get_storage
 from daihuo.catalog.schemas import (
     BatchCreate,
     BatchRead,
@@ -19,9 +19,10 @@ from daihuo.catalog.schemas import (
     StepRead,
 )
 from daihuo.core.db import commit
-from daihuo.core.errors import PayloadTooLarge
+from daihuo.core.errors import PayloadTooLarge, problems
 from daihuo.core.pagination import Page, PageParams, page_params
 from daihuo.core.storage import Storage
+from daihuo.core.types import ResourceId
 from daihuo.tenancy.deps import get_session, require
 from daihuo.tenancy.domain import Permission, Principal
 

@@ -324,6 +324,13 @@ async def touch_api_key(session: AsyncSession, key_id: str) -> None:
     await TenancyRepository(session).touch_api_key(key_id, utcnow(), LAST_USED_RESOLUTION)
 
 
+async def user_id_of_email(session: AsyncSession, email: str) -> str:
+    user = await TenancyRepository(session).user_by_email(email)
+    if user is None:
+        raise errors.UserNotFound()
+    return user.id
+
+
 async def memberships_of_email(session: AsyncSession, email: str) -> list[str]:
     """Tenant ids of the user with ``email`` (empty when unknown)."""
     repo = TenancyRepository(session)
