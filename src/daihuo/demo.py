@@ -171,6 +171,9 @@ async def _commerce(db: Database, settings: Settings, actors: list[_Actor], info
     existing, _ = await _in(db, first, lambda s: catalog.list_products(s, first, page, None))
     if existing:
         info.lines.append("catalogue  already seeded (delete var/ to start over)")
+        product = existing[0].id
+        batches, _ = await _in(db, first, lambda s: trace.list_batches(s, first, product, page))
+        info.provenance = batches[0].page_url if batches else None
         return
     storage = make_storage(settings.storage_url or str(settings.data_dir / "files"))
     listed: dict[str, list[tuple[str, int]]] = {}  # category -> (product id, price)

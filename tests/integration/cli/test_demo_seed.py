@@ -29,6 +29,7 @@ async def test_the_demo_seed_is_reachable_and_verifiable(database_url: str, tmp_
     assert info.live_session and info.provenance
     again = await seed(settings)  # idempotent: nothing seeded twice
     assert again.products == 0 and len(again.lines) == len(ACCOUNTS) + 1
+    assert again.provenance == info.provenance
 
     async with client_for(settings) as client:
         merchant = await login(client, "merchant@daihuo.local")
