@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from daihuo import __version__
 from daihuo.analytics.api import router as analytics_router
+from daihuo.analytics.publish import ReportPublisher
 from daihuo.catalog.api import router as catalog_router
 from daihuo.catalog.trace_api import router as trace_router
 from daihuo.config import Settings, get_settings
@@ -91,6 +92,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.db, interval=settings.ledger_feed_interval_seconds
         )
         await app.state.ledger_feeder.start()
+        app.state.report_publisher = ReportPublisher(
+            app.state.db, app.state.event_sink, interval=settings.ledger_feed_interval_seconds
+        )
+        await app.state.report_publisher.start()
         app.state.payments = (
             Payments.from_settings(app.state.db, settings, app)
             if settings.payments_sandbox
@@ -103,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if app.state.payments is not None:
                 await app.state.payments.stop()
+            await app.state.report_publisher.stop()
             await app.state.ledger_feeder.stop()
             unsubscribe()
             await asyncio.to_thread(app.state.event_sink.close)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.core.db import Database
@@ -19,6 +19,7 @@ from daihuo.ledger.schemas import (
     EntryRead,
     InclusionProofRead,
     KeysRead,
+    RecordLinks,
 )
 
 router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
@@ -121,6 +122,21 @@ async def get_consistency_proof(
     """Proof that the tree of ``new`` leaves extends the tree of ``old`` (RFC 9162 2.1.4)."""
     proof = await service.checked_consistency_proof(session, old, new)
     return ConsistencyProofRead(old=old, new=new, proof=[_b64(p) for p in proof])
+
+
+RECORD_KINDS = {"order": ("order", "settlement"), "session_report": ("session_report",)}
+RecordId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_:.\-]+$")]
+
+
+@router.get("/records/{kind}/{record_id}", responses=problems(ValidationFailed))
+async def get_record_links(
+    kind: Literal["order", "session_report"],
+    record_id: RecordId,
+    session: AsyncSession = Depends(get_session),
+) -> RecordLinks:
+    """The log's entries about one order (with its settlements) or one session's report,
+    each with a link to its inclusion proof."""
+    return await service.record_links(session, RECORD_KINDS[kind], record_id)
 
 
 @router.get("/keys", response_model=KeysRead, responses=problems(errors.LedgerKeyError))

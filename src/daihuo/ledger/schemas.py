@@ -3,6 +3,8 @@ the checkpoint's root line; ``daihuo ledger verify`` reads these documents as sa
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 
@@ -35,3 +37,19 @@ class ConsistencyProofRead(BaseModel):
 class KeysRead(BaseModel):
     origin: str
     keys: list[str] = Field(description="C2SP verifier keys: the signing key first")
+
+
+class RecordLink(BaseModel):
+    """One entry of the log about a business record, and where to check it."""
+
+    kind: str
+    index: int = Field(description="The entry's leaf index.")
+    entry: dict[str, Any] = Field(description="The entry as logged (its RFC 8785 JSON).")
+    proof: str = Field(description="Its inclusion proof in the tree of size tree_size.")
+
+
+class RecordLinks(BaseModel):
+    record_id: str
+    tree_size: int = Field(description="The signed tree size the proofs are for.")
+    checkpoint: str = Field(description="The signed checkpoint to verify the proofs against.")
+    entries: list[RecordLink] = Field(description="Oldest first.")

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -59,6 +60,9 @@ from daihuo.ledger.errors import (
 )
 from daihuo.ledger.keys import KeyRing, load_keyring
 from daihuo.ledger.repository import Executor, LedgerRepository, StoredCheckpoint, StoredLeaf
+from daihuo.ledger.schemas import RecordLink, RecordLinks
+
+CHECKPOINT_PATH = "/api/v1/ledger/checkpoint"
 
 log = logging.getLogger("daihuo.ledger")
 
@@ -151,6 +155,31 @@ async def recorded(db: Executor, refs: Sequence[str]) -> dict[str, int]:
 async def refs_of(db: Executor, kind: str, record_id: str) -> list[tuple[str, int]]:
     """``(ref, leaf index)`` of every entry about one business record, in log order."""
     return await LedgerRepository(db).refs_of(kind, record_id)
+
+
+async def record_links(db: Executor, kinds: Sequence[str], record_id: str) -> RecordLinks:
+    """Every entry about ``record_id`` of these kinds, with its inclusion-proof link in
+    the current signed tree (entries are public: this reveals nothing the log does not)."""
+    size = await tree_size(db)
+    found: list[tuple[int, str]] = []
+    for kind in kinds:
+        refs = await LedgerRepository(db).refs_of(kind, record_id)
+        found += [(idx, kind) for _, idx in refs if idx < size]
+    found.sort()
+    links = []
+    for idx, kind in found:
+        _, leaves = await entries(db, idx, idx + 1)
+        links.append(
+            RecordLink(
+                kind=kind,
+                index=idx,
+                entry=json.loads(leaves[0].entry),
+                proof=f"/api/v1/ledger/proof/inclusion?index={idx}&size={size}",
+            )
+        )
+    return RecordLinks(
+        record_id=record_id, tree_size=size, checkpoint=CHECKPOINT_PATH, entries=links
+    )
 
 
 async def last_source_seq(db: Executor, kind: str) -> int:

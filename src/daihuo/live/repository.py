@@ -54,6 +54,16 @@ class LiveRepository:
                 ],
             )
 
+    async def in_state(self, state: str, after_id: str, limit: int) -> list[LiveSession]:
+        """Sessions in ``state`` by id (system readers: the session sees every tenant)."""
+        stmt = (
+            select(LiveSession)
+            .where(LiveSession.state == state, LiveSession.id > after_id)
+            .order_by(LiveSession.id)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
     def add(self, obj: object) -> None:
         self.session.add(obj)
 

@@ -8,6 +8,8 @@ can be listed: an id of another tenant's item is reported like an unknown one.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +25,7 @@ from daihuo.live.schemas import LiveSessionCreate, LiveSessionRead, SessionProdu
 from daihuo.tenancy.domain import Principal, TenantKind
 
 SCHEDULED = "scheduled"
+ENDED = "ended"
 
 
 async def _showcase(
@@ -126,3 +129,18 @@ async def set_products(
     live.updated_at = utcnow()
     await repo.flush()
     return (await _read(session, ctx, repo, [live]))[0]
+
+
+@dataclass(frozen=True)
+class EndedSession:
+    id: str
+    merchant_id: str
+    ended_at: datetime
+
+
+async def ended_sessions(
+    session: AsyncSession, *, after_id: str = "", limit: int = 200
+) -> list[EndedSession]:
+    """Ended sessions of every merchant, by id (for system jobs such as report publishing)."""
+    lives = await LiveRepository(session).in_state(ENDED, after_id, limit)
+    return [EndedSession(s.id, s.tenant_id, s.updated_at) for s in lives]

@@ -15,13 +15,13 @@ from daihuo.core.errors import Unauthorized, problems
 from daihuo.core.gate import gated
 from daihuo.core.pagination import Page, PageParams, page_params
 from daihuo.core.types import ResourceId
+from daihuo.ledger.schemas import RecordLinks
 from daihuo.orders import errors, service
 from daihuo.orders.domain import OrderState
 from daihuo.orders.models import Order
 from daihuo.orders.schemas import (
     HistoryRead,
     OrderCreate,
-    OrderLedgerRead,
     OrderRead,
     RefundRejection,
     RefundRequest,
@@ -153,7 +153,7 @@ async def order_ledger(
     order_id: ResourceId,
     principal: Principal = Depends(get_principal),
     session: AsyncSession = Depends(get_session),
-) -> OrderLedgerRead:
+) -> RecordLinks:
     """The order's entries in the transparency log, with links to their proofs."""
     return await service.ledger_links(session, principal, order_id)
 

@@ -147,21 +147,3 @@ class RefundPlan(BaseModel):
     order_id: str
     amount: int
     reason: str
-
-
-class LedgerLink(BaseModel):
-    """One entry of the transparency log about the order, and where to check it."""
-
-    kind: str = Field(description="order (a state change) or settlement (the money split).")
-    index: int = Field(description="The entry's leaf index in the log.")
-    entry: dict[str, Any] = Field(description="The entry as logged (its RFC 8785 JSON).")
-    proof: str = Field(description="Its inclusion proof in the tree of size tree_size.")
-
-
-class OrderLedgerRead(BaseModel):
-    order_id: str
-    tree_size: int = Field(description="The signed tree size the proofs are for.")
-    checkpoint: str = Field(description="The signed checkpoint to verify the proofs against.")
-    entries: list[LedgerLink] = Field(
-        description="Oldest first; events reach the log within about a second."
-    )

@@ -23,6 +23,7 @@ from daihuo.core.db import after_commit
 from daihuo.core.ids import new_id
 from daihuo.core.pagination import PageParams
 from daihuo.ledger import service as ledger
+from daihuo.ledger.schemas import RecordLinks
 from daihuo.orders import errors
 from daihuo.orders.domain import (
     RULES,
@@ -41,10 +42,8 @@ from daihuo.orders.models import Order, OrderHistory, OrderOutbox
 from daihuo.orders.repository import SYSTEM, OrdersRepository, Party
 from daihuo.orders.schemas import (
     HistoryRead,
-    LedgerLink,
     OrderCreate,
     OrderFacts,
-    OrderLedgerRead,
     OrderRead,
     OutboxRecord,
     PayableOrder,
@@ -308,30 +307,10 @@ async def order_history(session: AsyncSession, ctx: Principal, order_id: str) ->
     return [HistoryRead.model_validate(h) for h in await repo.history(order_id)]
 
 
-async def ledger_links(session: AsyncSession, ctx: Principal, order_id: str) -> OrderLedgerRead:
+async def ledger_links(session: AsyncSession, ctx: Principal, order_id: str) -> RecordLinks:
     """The log's entries about a visible order, each with its inclusion-proof link."""
     await _visible_order(OrdersRepository(session, party_of(ctx)), order_id)
-    size = await ledger.tree_size(session)
-    found = [
-        (idx, kind)
-        for kind in ("order", "settlement")
-        for _, idx in await ledger.refs_of(session, kind, order_id)
-        if idx < size
-    ]
-    links = []
-    for idx, kind in sorted(found):
-        _, leaves = await ledger.entries(session, idx, idx + 1)
-        links.append(
-            LedgerLink(
-                kind=kind,
-                index=idx,
-                entry=json.loads(leaves[0].entry),
-                proof=f"/api/v1/ledger/proof/inclusion?index={idx}&size={size}",
-            )
-        )
-    return OrderLedgerRead(
-        order_id=order_id, tree_size=size, checkpoint="/api/v1/ledger/checkpoint", entries=links
-    )
+    return await ledger.record_links(session, ("order", "settlement"), order_id)
 
 
 # --- transitions by the parties ---------------------------------------------------------------

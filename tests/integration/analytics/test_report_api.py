@@ -3,6 +3,7 @@ figures the oracle (analytics/reference.py) computes from the same events."""
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,11 @@ import httpx
 
 from daihuo.analytics import reference
 from daihuo.events.store import session_events
+from daihuo.ledger import jcs, merkle
 
 from tests.conftest import client_for, make_settings
 from tests.fixtures import create_user
+from tests.integration.ledger.support import sql
 from tests.integration.orders.shop import FAST, create_shop, pay
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
@@ -108,3 +111,47 @@ async def test_only_the_merchants_staff_read_its_reports(
     r = await client.get(f"/api/v1/sessions/shop:{shop.merchant.tenant_id}/report",
                          headers=other.merchant.headers)  # fmt: skip
     assert r.status_code == 404
+
+
+async def test_an_ended_sessions_report_is_published_once_and_provable(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(database_url, tmp_path, **FAST, ledger_feed_interval_seconds=3600)
+    app = client_for(settings)
+    async with app as client:
+        sink, publisher = app.app.state.event_sink, app.app.state.report_publisher
+        shop = await create_shop(client, database_url)
+        r = await client.post(
+            "/api/v1/live-sessions",
+            json={"title": "收官专场", "planned_start": ts(0), "products": [shop.item_id]},
+            headers=shop.merchant.headers,
+        )
+        live = r.json()["id"]
+        sink.record([*room_events(live, ["u1", "u2"]), end(live, 120)])
+        assert await publisher.publish() == 0, "nothing before the session ends"
+        # The live room's end (issue 4) sets the state; here the database does.
+        await sql(
+            database_url, "UPDATE live_sessions SET state = 'ended' WHERE id = :s", {"s": live}
+        )
+        assert await publisher.publish() == 1
+        assert await publisher.publish() == 0, "published once"
+
+        r = await client.get(f"/api/v1/ledger/records/session_report/{live}")
+        assert r.status_code == 200, r.text
+        [link] = r.json()["entries"]
+        report = f"/api/v1/sessions/{live}/report"
+        r = await client.get(report, headers=shop.merchant.headers)
+        expected = r.json()["sessions"][live]
+        assert link["entry"]["body"] == {"raw": expected, "verified": None}
+        assert (link["entry"]["kind"], link["entry"]["tenant"]) == (
+            "session_report",
+            shop.merchant.tenant_id,
+        )
+        proof = (await client.get(link["proof"])).json()
+        leaf = merkle.leaf_hash(jcs.canonical_json(link["entry"]))
+        assert base64.b64decode(proof["leaf_hash"]) == leaf
+        path = [base64.b64decode(h) for h in proof["proof"]]
+        size = int(link["proof"].rsplit("size=", 1)[1])
+        entries = (await client.get(f"/api/v1/ledger/entries?start=0&end={size}")).json()
+        hashes = [base64.b64decode(e["leaf_hash"]) for e in entries["entries"]]
+        assert merkle.verify_inclusion(leaf, link["index"], size, path, merkle.root(hashes))

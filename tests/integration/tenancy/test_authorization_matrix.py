@@ -106,6 +106,9 @@ MATRIX: dict[tuple[str, str], Spec] = {
         "/api/v1/ledger/entries?start=0&end=10", None, _statuses(200, set(ACTORS))
     ),
     ("GET", "/api/v1/ledger/keys"): Spec("/api/v1/ledger/keys", None, _statuses(200, set(ACTORS))),
+    ("GET", "/api/v1/ledger/records/{kind}/{record_id}"): Spec(
+        "/api/v1/ledger/records/order/{order_paid}", None, _statuses(200, set(ACTORS))
+    ),
     ("GET", "/api/v1/ledger/proof/inclusion"): Spec(
         "/api/v1/ledger/proof/inclusion?index=0&size=2", None, _statuses(200, set(ACTORS))
     ),
