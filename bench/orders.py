@@ -18,7 +18,7 @@ it the whole HTTP path (auth, idempotency, order rows, history, outbox, payment 
 webhook) keeps.
 
 PostgreSQL runs when ``DAIHUO_TEST_POSTGRES_URL`` is set. Both engines' durability
-is the app's: SQLite in WAL with ``synchronous=NORMAL`` (core/db.py), PostgreSQL with
+is the app's: SQLite in WAL with ``synchronous=FULL`` (core/db.py), PostgreSQL with
 its default ``synchronous_commit=on``. The load generator shares the machine's CPUs
 with the server.
 """
@@ -332,7 +332,7 @@ def _sqlite_ceiling(path: str, skus: list[str], clients: int, updates: int) -> f
         rng = random.Random(seed)
         conn = sqlite3.connect(path, timeout=30, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA synchronous=FULL")
         conn.execute("PRAGMA busy_timeout=10000")
         try:
             while True:
