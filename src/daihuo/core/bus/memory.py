@@ -1,0 +1,94 @@
+"""The in-process bus: one server process does everything in memory (the default)."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict, deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from daihuo.core.bus.base import Bus, Handler, Unsubscribe, with_seq
+
+log = logging.getLogger("daihuo.bus")
+
+
+@dataclass
+class _Topic:
+    seq: int = 0
+    buffer: deque[bytes] = field(default_factory=deque)
+    kept: dict[str, deque[bytes]] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    members: set[str] = field(default_factory=set)
+    handlers: list[Handler] = field(default_factory=list)
+
+
+class MemoryBus(Bus):
+    def __init__(self, *, replay: int = 1000, keep: int = 30) -> None:
+        self.replay_size = replay
+        self.keep_size = keep
+        self._topics: dict[str, _Topic] = defaultdict(_Topic)
+
+    async def publish(self, topic: str, body: bytes, *, keep: str | None = None) -> int:
+        t = self._topics[topic]
+        t.seq += 1
+        message = with_seq(t.seq, body)
+        t.buffer.append(message)
+        if len(t.buffer) > self.replay_size:
+            t.buffer.popleft()
+        if keep is not None:
+            kept = t.kept.setdefault(keep, deque(maxlen=self.keep_size))
+            kept.append(message)
+        for handler in list(t.handlers):
+            try:
+                handler(message)
+            except Exception:  # one subscriber's bug must not stop the others
+                log.exception("bus handler failed")
+        return t.seq
+
+    async def subscribe(self, topic: str, handler: Handler) -> Unsubscribe:
+        handlers = self._topics[topic].handlers
+        handlers.append(handler)
+
+        async def unsubscribe() -> None:
+            if handler in handlers:
+                handlers.remove(handler)
+
+        return unsubscribe
+
+    async def replay(self, topic: str, after: int) -> tuple[int, list[bytes]] | None:
+        t = self._topics[topic]
+        first = t.seq - len(t.buffer) + 1
+        if after > t.seq or after + 1 < first:
+            return None
+        return t.seq, list(t.buffer)[after + 1 - first :]
+
+    async def kept(self, topic: str, name: str) -> tuple[int, list[bytes]]:
+        t = self._topics[topic]
+        return t.seq, list(t.kept.get(name, ()))
+
+    async def add(self, topic: str, counter: str, by: int) -> int:
+        counters = self._topics[topic].counters
+        counters[counter] += by
+        return counters[counter]
+
+    async def counter(self, topic: str, counter: str) -> int:
+        return self._topics[topic].counters[counter]
+
+    async def join(self, topic: str, member: str) -> None:
+        self._topics[topic].members.add(member)
+
+    async def leave(self, topic: str, member: str) -> None:
+        self._topics[topic].members.discard(member)
+
+    async def refresh(self, topic: str, members: Sequence[str]) -> None:
+        return None  # nothing can crash away from one process's memory
+
+    async def present(self, topic: str) -> int:
+        return len(self._topics[topic].members)
+
+    async def lead(self, topic: str, owner: str, ttl_ms: int) -> bool:
+        return True  # the only process leads
+
+    async def close(self) -> None:
+        for t in self._topics.values():
+            t.handlers.clear()
