@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, status
+from datetime import timedelta
+
+from fastapi import APIRouter, Depends, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.catalog import errors as catalog_errors
-from daihuo.core.db import commit
+from daihuo.core.clock import utcnow
+from daihuo.core.db import after_commit, commit
 from daihuo.core.errors import Unauthorized, problems
+from daihuo.core.ids import new_id
 from daihuo.core.pagination import InvalidCursor, Page, PageParams, page_params
 from daihuo.core.types import ResourceId
-from daihuo.live import errors, service
-from daihuo.live.schemas import LiveSessionCreate, LiveSessionRead, ProductListSet
+from daihuo.live import domain, errors, service
+from daihuo.live.room import RoomHub
+from daihuo.live.schemas import (
+    LiveSessionCreate,
+    LiveSessionRead,
+    LiveSessionStart,
+    ProductListSet,
+    VisitorTokenRead,
+)
 from daihuo.tenancy import errors as tenancy_errors
 from daihuo.tenancy.deps import get_session, require
 from daihuo.tenancy.domain import Permission, Principal
@@ -90,3 +101,69 @@ async def set_products(
     live = await service.set_products(session, principal, session_id, data.products)
     await commit(session)
     return live
+
+
+def _record_on_commit(request: Request, session: AsyncSession, live: LiveSessionRead) -> None:
+    """After commit: the ``live_start`` / ``live_end`` event, and an ended room closes."""
+    kind = "live_start" if live.state == domain.LIVE else "live_end"
+    at = live.started_at if kind == "live_start" else live.ended_at
+    event = domain.system_event(new_id("evt"), live.id, kind, at or utcnow())
+    hub: RoomHub = request.app.state.rooms
+
+    async def hook() -> None:
+        request.app.state.event_sink.record([event])
+        if kind == "live_end":
+            await hub.session_ended(live.id)
+
+    after_commit(session, hook)
+
+
+@router.post(
+    "/live-sessions/{session_id}/start",
+    responses=problems(*AUTH, *DENIED, errors.LiveSessionNotFound, errors.SessionStateConflict),
+)
+async def start_session(
+    request: Request,
+    session_id: ResourceId,
+    data: LiveSessionStart | None = None,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> LiveSessionRead:
+    """Go live (scheduled → live), optionally with the HLS/FLV stream URL the room plays."""
+    live = await service.start(session, principal, session_id, data or LiveSessionStart())
+    _record_on_commit(request, session, live)
+    await commit(session)
+    return live
+
+
+@router.post(
+    "/live-sessions/{session_id}/end",
+    responses=problems(*AUTH, *DENIED, errors.LiveSessionNotFound, errors.SessionStateConflict),
+)
+async def end_session(
+    request: Request,
+    session_id: ResourceId,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> LiveSessionRead:
+    """End the live session (live → ended); viewers in its room are told and let go."""
+    live = await service.end(session, principal, session_id)
+    _record_on_commit(request, session, live)
+    await commit(session)
+    return live
+
+
+@router.post(
+    "/live-sessions/{session_id}/visitor-token",
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(errors.LiveSessionNotFound, errors.SessionEnded),
+)
+async def visitor_token(
+    request: Request,
+    session_id: ResourceId,
+    session: AsyncSession = Depends(get_session),
+) -> VisitorTokenRead:
+    """A signed token for an anonymous viewer to join the session's room (no sign-in)."""
+    hub: RoomHub = request.app.state.rooms
+    ttl = timedelta(seconds=request.app.state.settings.live_visitor_token_seconds)
+    return await service.visitor_token(session, session_id, key=hub.visitor_key, ttl=ttl)

@@ -18,6 +18,11 @@ class LiveSession(TenantScoped, Base):
     title: Mapped[str] = mapped_column(String(100))
     planned_start: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(16))
+    # The merchant's own HLS or FLV stream, played by the live-room page; none means the
+    # room runs without video (a slideshow of the pinned product).
+    stream_url: Mapped[str | None] = mapped_column(String(500))
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

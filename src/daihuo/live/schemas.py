@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -48,6 +49,51 @@ class ProductListSet(BaseModel):
     products: ProductList
 
 
+MAX_STREAM_URL = 500
+
+
+def _stream_url(value: str) -> str:
+    # The page hands this URL to hls.js / mpegts.js: only absolute http(s) URLs, no
+    # credentials, no spaces or control characters, no javascript: or data: schemes.
+    if len(value) > MAX_STREAM_URL:
+        raise ValueError(f"must be at most {MAX_STREAM_URL} characters")
+    if not value.isascii() or any(c.isspace() or ord(c) < 0x20 or c == "\x7f" for c in value):
+        raise ValueError("must be an ASCII URL without spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"is not a URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an absolute http:// or https:// URL (HLS or FLV)")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not carry a user name or password")
+    del port
+    return value
+
+
+StreamUrl = Annotated[
+    str,
+    AfterValidator(_stream_url),
+    Field(
+        description="The HLS (.m3u8) or FLV stream the live-room page plays.",
+        examples=["https://live.example.com/app/room1.m3u8"],
+    ),
+]
+
+
+class LiveSessionStart(BaseModel):
+    model_config = STRICT_INPUT
+
+    stream_url: StreamUrl | None = None
+
+
+class VisitorTokenRead(BaseModel):
+    token: str = Field(description="Send it in the WebSocket hello as `visitor`.")
+    visitor: str = Field(description="The anonymous viewer id the room and the events use.")
+    expires_at: datetime
+
+
 class SessionProduct(BaseModel):
     position: int = Field(description="1 for the first product explained, then 2, 3, …")
     item_id: str
@@ -61,6 +107,9 @@ class LiveSessionRead(BaseModel):
     title: str
     planned_start: datetime
     state: str
+    stream_url: str | None
+    started_at: datetime | None
+    ended_at: datetime | None
     products: list[SessionProduct]
     created_at: datetime
     updated_at: datetime

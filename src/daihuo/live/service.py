@@ -1,13 +1,19 @@
 """Live-session use cases. Services ``flush()``; the edge commits.
 
 A session is scheduled by a merchant with a product list taken from its showcase; the
-list can be rearranged until the session starts. Only the merchant's own showcase items
-can be listed: an id of another tenant's item is reported like an unknown one.
+list can be rearranged until the session starts. It then goes live (scheduled → live,
+optionally with the stream URL the room plays) and ends (live → ended); each step is one
+conditional UPDATE, so of two concurrent requests only one makes it and only one
+``live_start`` / ``live_end`` event is recorded (by the edge, after commit). Only the
+merchant's own showcase items can be listed: an id of another tenant's item is reported
+like an unknown one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,13 +22,20 @@ from daihuo.catalog.schemas import ShowcaseItemRead
 from daihuo.core.clock import utcnow
 from daihuo.core.ids import new_id
 from daihuo.core.pagination import PageParams
-from daihuo.live import errors
+from daihuo.live import domain, errors
+from daihuo.live.domain import ENDED, LIVE, SCHEDULED
 from daihuo.live.models import LiveSession
 from daihuo.live.repository import LiveRepository
-from daihuo.live.schemas import LiveSessionCreate, LiveSessionRead, SessionProduct
-from daihuo.tenancy.domain import Principal, TenantKind
-
-SCHEDULED = "scheduled"
+from daihuo.live.schemas import (
+    LiveSessionCreate,
+    LiveSessionRead,
+    LiveSessionStart,
+    SessionProduct,
+    VisitorTokenRead,
+)
+from daihuo.tenancy import errors as tenancy_errors
+from daihuo.tenancy import service as tenancy
+from daihuo.tenancy.domain import Principal, TenantKind, Via
 
 
 async def _showcase(
@@ -51,6 +64,9 @@ async def _read(
             title=s.title,
             planned_start=s.planned_start,
             state=s.state,
+            stream_url=s.stream_url,
+            started_at=s.started_at,
+            ended_at=s.ended_at,
             products=[
                 SessionProduct(
                     position=n,
@@ -126,3 +142,109 @@ async def set_products(
     live.updated_at = utcnow()
     await repo.flush()
     return (await _read(session, ctx, repo, [live]))[0]
+
+
+async def start(
+    session: AsyncSession, ctx: Principal, session_id: str, data: LiveSessionStart
+) -> LiveSessionRead:
+    """The session goes live, with the stream URL its room plays (if it has video)."""
+    catalog.require_kind(ctx, TenantKind.merchant)
+    repo = LiveRepository(session)
+    live = await _own(repo, session_id)
+    now = utcnow()
+    if not await repo.transition(
+        live, SCHEDULED, LIVE, now, started_at=now, stream_url=data.stream_url
+    ):
+        raise errors.SessionStateConflict(
+            f"The session is {live.state}; only a scheduled session can go live."
+        )
+    return (await _read(session, ctx, repo, [live]))[0]
+
+
+async def end(session: AsyncSession, ctx: Principal, session_id: str) -> LiveSessionRead:
+    """The live session ends; its room closes."""
+    catalog.require_kind(ctx, TenantKind.merchant)
+    repo = LiveRepository(session)
+    live = await _own(repo, session_id)
+    now = utcnow()
+    if not await repo.transition(live, LIVE, ENDED, now, ended_at=now):
+        raise errors.SessionStateConflict(f"The session is {live.state}; only a live one can end.")
+    return (await _read(session, ctx, repo, [live]))[0]
+
+
+@dataclass(frozen=True)
+class Room:
+    """What the public live room knows of its session."""
+
+    session_id: str
+    tenant_id: str
+    state: str
+
+
+async def room(session: AsyncSession, session_id: str) -> Room | None:
+    """Any tenant's session, as its public room sees it (viewers belong to no tenant)."""
+    found = await LiveRepository(session).room(session_id)
+    return None if found is None else Room(session_id, found[0], found[1])
+
+
+async def visitor_token(
+    session: AsyncSession, session_id: str, *, key: bytes, ttl: timedelta
+) -> VisitorTokenRead:
+    """A signed token that lets an anonymous viewer into the session's room."""
+    found = await room(session, session_id)
+    if found is None:
+        raise errors.LiveSessionNotFound()
+    if found.state == ENDED:
+        raise errors.SessionEnded("The session has ended; its room is closed.")
+    expires = _whole_seconds(utcnow() + ttl)
+    visitor = domain.new_visitor_id()
+    token = domain.issue_visitor_token(key, session_id, visitor, int(expires.timestamp()))
+    return VisitorTokenRead(token=token, visitor=visitor, expires_at=expires)
+
+
+def _whole_seconds(at: datetime) -> datetime:
+    return at.replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class Admission:
+    """Who joins which room."""
+
+    room: Room
+    user: str
+    anonymous: bool
+
+
+async def admit_viewer(
+    session: AsyncSession,
+    session_id: str,
+    *,
+    bearer: str | None,
+    cookie: str | None,
+    visitor: str | None,
+    key: bytes,
+) -> Admission:
+    """Check that the session's room is open and who the viewer is: a signed-in user (a
+    bearer token, else the browser session cookie) or an anonymous visitor whose token
+    was signed for this very session."""
+    found = await room(session, session_id)
+    if found is None:
+        raise errors.LiveSessionNotFound()
+    if found.state == ENDED:
+        raise errors.SessionEnded("The session has ended.")
+    if found.state != LIVE:
+        raise errors.SessionNotLive("The session has not started yet.")
+    for secret, via in ((bearer, Via.bearer), (cookie, Via.cookie)):
+        if secret is None:
+            continue
+        try:
+            _, user = await tenancy.resolve_token(session, secret, kind=via)
+        except (tenancy_errors.InvalidToken, tenancy_errors.TokenExpired) as exc:
+            raise errors.ViewerUnauthorized(exc.detail) from None
+        return Admission(found, user.id, anonymous=False)
+    if visitor is not None:
+        checked = domain.verify_visitor_token(key, visitor, now=int(utcnow().timestamp()))
+        if checked is None or checked.session_id != session_id:
+            raise errors.ViewerUnauthorized("The visitor token is not valid for this session.")
+        return Admission(found, checked.visitor, anonymous=True)
+    raise errors.ViewerUnauthorized("Send a token or a visitor token in the hello.")

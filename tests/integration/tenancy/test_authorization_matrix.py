@@ -337,6 +337,20 @@ LIVE: dict[tuple[str, str], Spec] = {
         {"products": []},
         _statuses(200, MERCHANT_WRITERS),
     ),
+    # Going live is the merchant writers' (the world's session is scheduled); ending it is
+    # too, but a scheduled session cannot end: they get past authorization to a 409.
+    ("POST", "/api/v1/live-sessions/{session_id}/start"): Spec(
+        "/api/v1/live-sessions/{live_a}/start",
+        {"stream_url": "https://live.example.com/app/a.m3u8"},
+        _statuses(200, MERCHANT_WRITERS),
+    ),
+    ("POST", "/api/v1/live-sessions/{session_id}/end"): Spec(
+        "/api/v1/live-sessions/{live_a}/end", None, _statuses(409, MERCHANT_WRITERS)
+    ),
+    # The room is public: anyone, signed in or not, may get a visitor token (no row changes).
+    ("POST", "/api/v1/live-sessions/{session_id}/visitor-token"): Spec(
+        "/api/v1/live-sessions/{live_a}/visitor-token", None, _statuses(201, set(ACTORS))
+    ),
     # The world's session has no events: its staff get past authorization to a 404
     # no-events-yet (the figures themselves are tests/integration/analytics').
     ("GET", "/api/v1/sessions/{session_id}/report"): Spec(

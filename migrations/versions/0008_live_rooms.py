@@ -1,0 +1,30 @@
+"""Live rooms: a session goes live (with an optional stream URL) and ends.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-27 10:50:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("live_sessions", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("stream_url", sa.String(length=500), nullable=True))
+        batch_op.add_column(sa.Column("started_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("live_sessions", schema=None) as batch_op:
+        batch_op.drop_column("ended_at")
+        batch_op.drop_column("started_at")
+        batch_op.drop_column("stream_url")

@@ -1,0 +1,361 @@
+"""The live room over real WebSockets, on the in-memory bus and on Redis: snapshot and
+stream, resume without duplicates, comments (limits, filter), aggregated likes, online
+count, refused credentials, ended rooms, bad input, and the events the room records."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from redis import Redis
+
+from daihuo.events.store import session_events
+
+from tests.conftest import REDIS_ENV, DatabaseFactory, make_settings
+from tests.fixtures import create_user
+from tests.integration.live.rooms import (
+    FAST_ROOM,
+    ThreadServer,
+    Viewer,
+    live_session,
+    visitor_token,
+)
+
+BUSES = ["memory", pytest.param("redis", marks=pytest.mark.redis)]
+
+
+@pytest.fixture(params=BUSES)
+def bus(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    """Settings for the bus: nothing (in memory) or the test Redis with a fresh prefix,
+    whose keys are deleted afterwards (never anything else in the database)."""
+    if request.param == "memory":
+        yield {}
+        return
+    url = os.environ.get(REDIS_ENV)
+    if not url:
+        pytest.skip(f"Redis tests need {REDIS_ENV}")
+    prefix = f"daihuo-test-{secrets.token_hex(4)}:"
+    yield {"redis_url": url, "redis_prefix": prefix}
+    flush_prefix(url, prefix)
+
+
+def flush_prefix(url: str, prefix: str) -> None:
+    client = Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+async def room_db(tmp_path: Path) -> AsyncIterator[str]:
+    # The room keeps no rows of its own: SQLite is enough (the lifecycle tests run both).
+    factory = DatabaseFactory("sqlite", tmp_path)
+    yield await factory.new()
+    factory.cleanup()
+
+
+class Env:
+    def __init__(self, server: ThreadServer, http: httpx.AsyncClient) -> None:
+        self.server = server
+        self.http = http
+
+    @property
+    def ws(self) -> str:
+        return self.server.ws
+
+    def events(self, sid: str) -> list[Any]:
+        return list(session_events(self.server.app.state.event_sink.flushed(), sid))
+
+
+@pytest.fixture
+def room_settings() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+async def env(
+    bus: dict[str, Any], room_db: str, tmp_path: Path, room_settings: dict[str, Any]
+) -> AsyncIterator[Env]:
+    settings = make_settings(room_db, tmp_path, **{**FAST_ROOM, **bus, **room_settings})
+    with ThreadServer(settings) as server:
+        async with httpx.AsyncClient(base_url=server.http, timeout=10) as http:
+            yield Env(server, http)
+
+
+async def test_join_gets_a_snapshot_then_comments_reach_every_viewer(env: Env) -> None:
+    _, sid = await live_session(env.http)
+    fan = await create_user(env.http, label="fan")
+    a = await Viewer.join(env.ws, sid, token=fan.token, device="dev-a")
+    snap = await a.expect("snapshot")
+    assert snap["v"] == 1 and snap["session"] == sid
+    assert snap["you"] == {"user": fan.user_id, "anonymous": False}
+    assert (snap["pinned"], snap["likes"], snap["comments"]) == (None, 0, [])
+
+    b = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    snap_b = await b.expect("snapshot")
+    assert snap_b["you"]["anonymous"] and snap_b["you"]["user"].startswith("anon_")
+
+    await a.send({"type": "comment", "text": "主播好！这支口红什么色号？", "ref": "c1"})
+    ack = await a.expect("ack")
+    assert ack["ref"] == "c1"
+    got_a = await a.until(lambda m: m["type"] == "comment")
+    got_b = await b.until(lambda m: m["type"] == "comment")
+    assert got_a == got_b
+    assert got_a["seq"] == ack["seq"] and got_a["user"] == fan.user_id
+    assert got_a["text"] == "主播好！这支口红什么色号？"
+
+    # A late viewer finds the comment in its snapshot, and the stream goes on after it.
+    c = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    snap_c = await c.expect("snapshot")
+    assert [m["seq"] for m in snap_c["comments"]] == [ack["seq"]]
+    assert snap_c["seq"] >= ack["seq"]
+    online = await c.until(lambda m: m["type"] == "online" and m["count"] == 3)
+    assert online["seq"] > snap_c["seq"]
+    for v in (a, b, c):
+        await v.close()
+
+
+async def test_resume_after_reconnect_gets_what_was_missed_once(env: Env) -> None:
+    _, sid = await live_session(env.http)
+    fan = await create_user(env.http, label="fan")
+    talker = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    await talker.expect("snapshot")
+    a = await Viewer.join(env.ws, sid, token=fan.token)
+    await a.expect("snapshot")
+    await talker.send({"type": "comment", "text": "第一条"})
+    first = await a.until(lambda m: m.get("text") == "第一条")
+    await asyncio.sleep(0.1)
+    last_seen = max(a.seqs())
+    await a.close()
+
+    for n in range(5):
+        await talker.send({"type": "comment", "text": f"错过的第{n}条"})
+    await talker.until(lambda m: m.get("text") == "错过的第4条")
+
+    back = await Viewer.join(env.ws, sid, token=fan.token, resume_from=last_seen)
+    resumed = await back.expect("resumed")
+    assert resumed["seq"] >= last_seen + 5
+    await talker.send({"type": "comment", "text": "回来之后"})
+    await back.until(lambda m: m.get("text") == "回来之后")
+    await asyncio.sleep(0.2)  # let any duplicate arrive
+    texts = [m["text"] for m in back.msgs if m["type"] == "comment"]
+    assert texts == [*(f"错过的第{n}条" for n in range(5)), "回来之后"]
+    seqs = back.seqs()
+    assert seqs == sorted(set(seqs)) and seqs[0] == last_seen + 1
+    assert first["seq"] <= last_seen
+    await back.close()
+    await talker.close()
+
+
+@pytest.mark.parametrize("room_settings", [{"live_replay_messages": 10}])
+async def test_resume_from_too_far_back_is_a_reset_and_a_snapshot(env: Env) -> None:
+    _, sid = await live_session(env.http)
+    talker = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    await talker.expect("snapshot")
+    for n in range(15):
+        await talker.send({"type": "comment", "text": f"第{n}条"})
+    await talker.until(lambda m: m.get("text") == "第14条")
+    late = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid), resume_from=1)
+    assert (await late.recv())["type"] == "reset"
+    assert (await late.recv())["type"] == "snapshot"
+    future = await Viewer.join(
+        env.ws, sid, visitor=await visitor_token(env.http, sid), resume_from=10**9
+    )
+    assert (await future.recv())["type"] == "reset"
+    for v in (talker, late, future):
+        await v.close()
+
+
+@pytest.mark.parametrize(
+    "room_settings", [{"live_comment_burst": 2, "live_comment_per_second": 0.2}]
+)
+async def test_comments_are_rate_limited_per_user(env: Env) -> None:
+    _, sid = await live_session(env.http)
+    fan = await create_user(env.http, label="fan")
+    a = await Viewer.join(env.ws, sid, token=fan.token)
+    await a.expect("snapshot")
+    # A second connection of the same user shares the user's allowance.
+    a2 = await Viewer.join(env.ws, sid, token=fan.token)
+    await a2.expect("snapshot")
+    await a.send({"type": "comment", "text": "一", "ref": "1"})
+    await a.expect("ack")
+    await a2.send({"type": "comment", "text": "二", "ref": "2"})
+    await a2.expect("ack")
+    await a.send({"type": "comment", "text": "三", "ref": "3"})
+    err = await a.expect("error")
+    assert (err["code"], err["ref"]) == ("rate-limited", "3")
+    other = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    await other.expect("snapshot")
+    await other.send({"type": "comment", "text": "别人不受影响", "ref": "x"})
+    await other.expect("ack")
+    await a.until(lambda m: m.get("text") == "别人不受影响")
+    assert "三" not in [m.get("text") for m in a.msgs]
+    for v in (a, a2, other):
+        await v.close()
+
+
+async def test_sensitive_words_are_masked_but_recorded_as_typed(env: Env) -> None:
+    _, sid = await live_session(env.http)
+    a = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    await a.expect("snapshot")
+    await a.send({"type": "comment", "text": "加微信领红包，不刷单", "ref": "w"})
+    got = await a.until(lambda m: m["type"] == "comment")
+    assert got["text"] == "***领红包，不**"
+    await a.close()
+    await asyncio.sleep(0.2)
+    [comment] = [e for e in env.events(sid) if e.type == "comment"]
+    assert comment.text == "加微信领红包，不刷单"
+    assert comment.meta == {"masked": True}
+
+
+async def test_bad_comments_get_error_frames_and_the_room_goes_on(env: Env) -> None:
+    _, sid = await live_session(env.http)
+    a = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    await a.expect("snapshot")
+    cases = [
+        ({"type": "comment", "text": "长" * 201, "ref": "long"}, "too-long"),
+        ({"type": "comment", "text": "bell\u0007", "ref": "ctl"}, "control-characters"),
+        ({"type": "comment", "text": "abc\u202edcba", "ref": "bidi"}, "control-characters"),
+        ({"type": "comment", "text": "   ", "ref": "blank"}, "empty"),
+        ({"type": "comment", "text": 5, "ref": "num"}, "bad-message"),
+        ({"type": "dance", "ref": "dance"}, "unknown-type"),
+        ({"type": "like", "count": 1000}, "bad-message"),
+        ({"type": "like", "count": 1.5}, "bad-message"),
+    ]
+    for body, code in cases:
+        await a.send(body)
+        err = await a.expect("error")
+        assert err["code"] == code, (body, err)
+        assert err.get("ref") == body.get("ref")
+    await a.ws.send("this is not json")
+    assert (await a.expect("error"))["code"] == "bad-json"
+    await a.send({"type": "ping", "t": 7})
+    assert (await a.expect("pong"))["t"] == 7
+    await a.send({"type": "comment", "text": "长" * 200, "ref": "ok"})
+    ack = await a.expect("ack")
+    await a.until(lambda m: m["type"] == "comment")
+    assert [m["seq"] for m in a.msgs if m["type"] == "comment"] == [ack["seq"]]
+    await a.close()
+
+
+async def test_likes_are_summed_and_broadcast_as_totals(env: Env) -> None:
+    _, sid = await live_session(env.http)
+    fan = await create_user(env.http, label="fan")
+    a = await Viewer.join(env.ws, sid, token=fan.token)
+    await a.expect("snapshot")
+    b = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    await b.expect("snapshot")
+    for _ in range(40):
+        await a.send({"type": "like", "count": 5})
+    await b.send({"type": "like"})
+    total = await b.until(lambda m: m["type"] == "likes" and m["total"] == 201)
+    broadcasts = [m for m in b.msgs if m["type"] == "likes"]
+    assert len(broadcasts) < 41 / 2, "likes must be aggregated, not sent per tap"
+    assert [m["total"] for m in broadcasts] == sorted(m["total"] for m in broadcasts)
+    assert total["total"] == 201
+    late = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    assert (await late.expect("snapshot"))["likes"] == 201
+    for v in (a, b, late):
+        await v.close()
+    await asyncio.sleep(0.2)
+    likes = [e for e in env.events(sid) if e.type == "like"]
+    assert sum(e.count for e in likes) == 201
+    assert {e.user for e in likes} == {fan.user_id, b.received[0]["you"]["user"]}
+
+
+async def test_forged_or_missing_credentials_are_refused(env: Env) -> None:
+    _, sid = await live_session(env.http)
+    _, other = await live_session(env.http)
+    token = await visitor_token(env.http, sid)
+    body, sig = token.rsplit(".", 1)
+    forged = [
+        body + "." + ("A" if sig[0] != "A" else "B") + sig[1:],  # signature changed
+        body.replace(body.split(".")[2], "anon_00000000000000000000") + "." + sig,  # visitor
+        await visitor_token(env.http, other),  # another room's token
+        "v1.garbage",
+    ]
+    for visitor in forged:
+        v = await Viewer.join(env.ws, sid, visitor=visitor)
+        assert await v.closed() == 4001, visitor
+    v = await Viewer.join(env.ws, sid, token="dht_not-a-real-token")
+    assert await v.closed() == 4001
+    v = await Viewer.join(env.ws, sid)
+    assert await v.closed() == 4001
+    # Not a hello, or the wrong version.
+    v = await Viewer.join(env.ws, sid, v=2, visitor=token)
+    assert await v.closed() == 4000
+    ok = await Viewer.join(env.ws, sid, visitor=token)
+    await ok.expect("snapshot")
+    await ok.close()
+
+
+async def test_ended_unknown_and_scheduled_sessions_are_closed_clearly(env: Env) -> None:
+    owner, sid = await live_session(env.http)
+    a = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    await a.expect("snapshot")
+    r = await env.http.post(f"/api/v1/live-sessions/{sid}/end", headers=owner.headers)
+    assert r.status_code == 200, r.text
+    await a.until(lambda m: m["type"] == "ended")
+    assert await a.closed() == 4410
+    fan = await create_user(env.http, label="fan")
+    late = await Viewer.join(env.ws, sid, token=fan.token)
+    assert await late.closed() == 4410
+    unknown = await Viewer.join(env.ws, "lsn_NOSUCHSESSION", token=fan.token)
+    assert await unknown.closed() == 4404
+    r = await env.http.post(
+        "/api/v1/live-sessions",
+        json={"title": "明晚见", "planned_start": "2026-12-13T20:00:00+08:00"},
+        headers=owner.headers,
+    )
+    early = await Viewer.join(env.ws, r.json()["id"], token=fan.token)
+    assert await early.closed() == 4409
+
+
+@pytest.mark.parametrize("room_settings", [{"live_max_messages_per_second": 10}])
+async def test_a_flood_or_an_oversized_message_closes_only_that_connection(env: Env) -> None:
+    _, sid = await live_session(env.http)
+    calm = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    await calm.expect("snapshot")
+    flood = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    await flood.expect("snapshot")
+    for _ in range(30):
+        await flood.send({"type": "ping"})
+    assert await flood.closed() == 4429
+    big = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    await big.expect("snapshot")
+    await big.send({"type": "comment", "text": "x" * 5000})
+    assert await big.closed() == 1009
+    await calm.send({"type": "comment", "text": "还在"})
+    await calm.until(lambda m: m.get("text") == "还在")
+    await calm.close()
+
+
+async def test_viewer_actions_are_recorded_as_events(env: Env) -> None:
+    _, sid = await live_session(env.http)
+    fan = await create_user(env.http, label="fan")
+    a = await Viewer.join(env.ws, sid, token=fan.token, device="iphone-15-abc", source="follow")
+    await a.expect("snapshot")
+    await a.send({"type": "comment", "text": "想要", "ref": "1"})
+    await a.expect("ack")
+    await a.send({"type": "like", "count": 3})
+    await a.until(lambda m: m["type"] == "likes" and m["total"] == 3)
+    await a.close()
+    await asyncio.sleep(0.3)
+    events = [e for e in env.events(sid) if e.user == fan.user_id]
+    assert [e.type for e in events] == ["enter", "comment", "like", "leave"]
+    assert {(e.device, e.ip) for e in events} == {("iphone-15-abc", "127.0.0.1")}
+    assert events[0].source == "follow" and events[2].count == 3
+    r = await env.http.get(
+        f"/api/v1/sessions/{sid}/report",
+        headers=(await create_user(env.http, label="nobody")).headers,
+    )
+    assert r.status_code in (403, 404)  # the report is the merchant's, not a viewer's
