@@ -97,6 +97,7 @@ class ProcessServer:
         self.env = {**os.environ, **env}
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
+        self._out: Any = None
 
     @property
     def http(self) -> str:
@@ -107,7 +108,7 @@ class ProcessServer:
         return f"ws://127.0.0.1:{self.port}"
 
     def __enter__(self) -> ProcessServer:
-        out = self.log.open("wb")
+        out = self._out = self.log.open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "daihuo.app:create_app", "--factory",
              "--host", "127.0.0.1", "--port", str(self.port), "--ws", "websockets-sansio",
@@ -122,6 +123,7 @@ class ProcessServer:
             except httpx.TransportError:
                 pass
             if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.__exit__()
                 raise RuntimeError(f"server did not start:\n{self.log.read_text()[-3000:]}")
             time.sleep(0.1)
 
@@ -133,6 +135,7 @@ class ProcessServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        self._out.close()
 
 
 class Viewer:

@@ -5,8 +5,10 @@ count, refused credentials, ended rooms, bad input, and the events the room reco
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
+import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,8 @@ from typing import Any
 import httpx
 import pytest
 from redis import Redis
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from daihuo.events.store import session_events
 
@@ -359,3 +363,79 @@ async def test_viewer_actions_are_recorded_as_events(env: Env) -> None:
         headers=(await create_user(env.http, label="nobody")).headers,
     )
     assert r.status_code in (403, 404)  # the report is the merchant's, not a viewer's
+
+
+@pytest.mark.parametrize(
+    "room_settings",
+    [
+        {
+            "live_send_queue": 4,
+            "live_slow_close_drops": 20,
+            "live_comment_burst": 100,
+            "live_comment_per_second": 100.0,
+            "live_comment_max_chars": 1300,
+            "live_max_messages_per_second": 1000,
+        }
+    ],
+)
+async def test_a_viewer_that_does_not_read_is_dropped_not_waited_for(env: Env) -> None:
+    _, sid = await live_session(env.http)
+    port = int(env.ws.rsplit(":", 1)[1])
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", port))
+    sock.setblocking(False)
+    ws = await connect(
+        f"{env.ws}/ws/rooms/{sid}", sock=sock, compression=None, max_queue=1, open_timeout=10
+    )
+    slow = Viewer(ws)
+    await slow.send({"type": "hello", "v": 1, "visitor": await visitor_token(env.http, sid)})
+    await slow.expect("snapshot")
+    fast = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    await fast.expect("snapshot")
+    # Several talkers: each user's own comment allowance is the limit, not the room.
+    talkers = []
+    for _ in range(8):
+        talker = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+        await talker.expect("snapshot")
+        talkers.append(talker)
+
+    async def keep_reading(v: Viewer) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await v.recv(60)
+
+    readers = [asyncio.create_task(keep_reading(v)) for v in (fast, *talkers)]
+    text = "这段话很长" * 260  # 1,300 characters: about 4 KB a comment
+    room = env.server.app.state.rooms.rooms[sid]
+    sent = 0
+
+    def too_slow() -> bool:
+        return any(v.queue.overflowed.is_set() for v in room.viewers.values())
+
+    while not too_slow() and sent < 8000:
+        await talkers[sent % 8].send({"type": "comment", "text": text})
+        sent += 1
+        if sent % 40 == 0:
+            await asyncio.sleep(0.05)
+    assert too_slow(), "the slow viewer was never let go"
+    # Reading again at once, it finds what was sent before it fell behind, then the close
+    # code: it was let go. (Lag notices for a viewer that catches up: tests/unit/live.)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    assert await slow.closed(10) == 4430
+    assert slow.seqs() == sorted(set(slow.seqs()))
+    assert len(slow.seqs()) < sent
+    # The others saw every comment, in order, while the slow one was being dropped.
+    await talkers[0].send({"type": "comment", "text": "最后一条"})
+    for _ in range(200):
+        if any(m.get("text") == "最后一条" for m in fast.msgs):
+            break
+        await asyncio.sleep(0.05)
+    assert fast.seqs() == sorted(set(fast.seqs()))
+    assert len([m for m in fast.msgs if m["type"] == "comment"]) == sent + 1
+    assert not [m for m in fast.received if m["type"] in ("lag", "error")]
+    assert len(room.viewers) == 9
+    for task in readers:
+        task.cancel()
+    for v in (fast, *talkers):
+        await v.close()
