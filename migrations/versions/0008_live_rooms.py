@@ -1,4 +1,5 @@
-"""Live rooms: a session goes live (with an optional stream URL) and ends.
+"""Live rooms: a session goes live (with an optional stream URL) and ends; merchants'
+own sensitive words for comments.
 
 Revision ID: 0008
 Revises: 0007
@@ -21,9 +22,23 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("stream_url", sa.String(length=500), nullable=True))
         batch_op.add_column(sa.Column("started_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_table(
+        "live_word_lists",
+        sa.Column("tenant_id", sa.String(length=40), nullable=False),
+        sa.Column("words", sa.Text(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["tenants.id"],
+            name=op.f("fk_live_word_lists_tenant_id_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", name=op.f("pk_live_word_lists")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("live_word_lists")
     with op.batch_alter_table("live_sessions", schema=None) as batch_op:
         batch_op.drop_column("ended_at")
         batch_op.drop_column("started_at")

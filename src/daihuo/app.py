@@ -115,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.event_sink,
             visitor_key=visitor_key(settings.resolved_secret_key()),
             config=room_config(settings),
+            db=app.state.db,
         )
         app.state.ledger_feeder = LedgerFeeder(
             app.state.db, interval=settings.ledger_feed_interval_seconds

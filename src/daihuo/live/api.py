@@ -22,6 +22,8 @@ from daihuo.live.schemas import (
     LiveSessionStart,
     ProductListSet,
     VisitorTokenRead,
+    WordListRead,
+    WordListSet,
 )
 from daihuo.tenancy import errors as tenancy_errors
 from daihuo.tenancy.deps import get_session, require
@@ -167,3 +169,33 @@ async def visitor_token(
     hub: RoomHub = request.app.state.rooms
     ttl = timedelta(seconds=request.app.state.settings.live_visitor_token_seconds)
     return await service.visitor_token(session, session_id, key=hub.visitor_key, ttl=ttl)
+
+
+@router.get("/live-words", responses=problems(*AUTH, *DENIED))
+async def get_words(
+    principal: Principal = Depends(require(Permission.sessions_read)),
+    session: AsyncSession = Depends(get_session),
+) -> WordListRead:
+    """The merchant's own sensitive words for comments, besides the default list."""
+    return await service.get_words(session, principal)
+
+
+@router.put("/live-words", responses=problems(*AUTH, *DENIED))
+async def set_words(
+    request: Request,
+    data: WordListSet,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> WordListRead:
+    """Replace the merchant's own sensitive words; its rooms mask them from then on."""
+    words = await service.set_words(session, principal, data.words)
+    hub: RoomHub = request.app.state.rooms
+    tenant_id = principal.tenant_id
+    assert tenant_id is not None
+
+    async def reload() -> None:
+        await hub.words_changed(tenant_id)
+
+    after_commit(session, reload)
+    await commit(session)
+    return words

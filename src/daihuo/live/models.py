@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from daihuo.core.db import Base, TenantScoped
@@ -42,3 +42,16 @@ class LiveSessionItem(TenantScoped, Base):
     )
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
+
+
+class LiveWordList(TenantScoped, Base):
+    """A merchant's own sensitive words for its rooms' comments, on top of the default
+    list; one word per line."""
+
+    __tablename__ = "live_word_lists"
+
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    words: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.core.db import UNSCOPED
 from daihuo.core.pagination import PageParams, paginate
-from daihuo.live.models import LiveSession, LiveSessionItem
+from daihuo.live.models import LiveSession, LiveSessionItem, LiveWordList
 
 
 class LiveRepository:
@@ -86,6 +86,10 @@ class LiveRepository:
                     for n, item_id in enumerate(item_ids, start=1)
                 ],
             )
+
+    async def word_list(self) -> LiveWordList | None:
+        """The session's tenant's own words (scoped like every query)."""
+        return (await self.session.execute(select(LiveWordList))).scalar()
 
     def add(self, obj: object) -> None:
         self.session.add(obj)

@@ -35,8 +35,9 @@ from typing import Any, Protocol
 
 from daihuo.core.bus import Bus, message_seq
 from daihuo.core.clock import utcnow
+from daihuo.core.db import Database
 from daihuo.core.ids import new_id, ulid
-from daihuo.live import protocol
+from daihuo.live import protocol, service
 from daihuo.live.domain import event_ts
 from daihuo.live.wordfilter import WordFilter
 from daihuo.live.words import DEFAULT_WORDS
@@ -45,6 +46,9 @@ log = logging.getLogger("daihuo.live.room")
 
 COMMENTS = "comments"  # the bus list of the last comments (for snapshots)
 LIKES = "likes"  # the bus counter of taps
+# A merchant's word list is read again after this long, so a change made through another
+# process reaches this one's rooms within it (this process's rooms see it at once).
+WORDS_TTL_S = 30.0
 
 
 class EventRecorder(Protocol):
@@ -319,7 +323,7 @@ class Room:
             raise protocol.ProtocolError(
                 "rate-limited", f"Too many comments; try again in {wait:.1f} s."
             )
-        masked = self.hub.word_filter(self.tenant_id).mask(text)
+        masked = (await self.hub.word_filter(self.tenant_id)).mask(text)
         event_id = new_id("evt")
         body = protocol.room_message("comment", id=event_id, user=viewer.user, text=masked)
         seq = await self.bus.publish(self.session_id, body, keep=COMMENTS)
@@ -378,8 +382,10 @@ class RoomHub:
         *,
         visitor_key: bytes,
         config: RoomConfig | None = None,
+        db: Database | None = None,
     ) -> None:
         self.bus = bus
+        self.db = db
         self.recorder = recorder
         self.visitor_key = visitor_key
         self.config = config or RoomConfig()
@@ -387,10 +393,25 @@ class RoomHub:
         self.rooms: dict[str, Room] = {}
         self._lock = asyncio.Lock()
         self._default_filter = WordFilter(DEFAULT_WORDS)
+        self._filters: dict[str, tuple[WordFilter, float]] = {}
 
-    def word_filter(self, tenant_id: str) -> WordFilter:
-        """The tenant's comment filter (for now every tenant has the default list)."""
-        return self._default_filter
+    async def word_filter(self, tenant_id: str) -> WordFilter:
+        """The default list and the merchant's own words, read at most every
+        :data:`WORDS_TTL_S` (one database session for the read, none held)."""
+        cached = self._filters.get(tenant_id)
+        if cached is not None and time.monotonic() - cached[1] < WORDS_TTL_S:
+            return cached[0]
+        if self.db is None:
+            return self._default_filter
+        async with self.db.session(tenant_id=tenant_id) as session:
+            words = await service.tenant_words(session)
+        found = WordFilter((*DEFAULT_WORDS, *words)) if words else self._default_filter
+        self._filters[tenant_id] = (found, time.monotonic())
+        return found
+
+    async def words_changed(self, tenant_id: str) -> None:
+        """The merchant changed its words: read them again on the next comment."""
+        self._filters.pop(tenant_id, None)
 
     def record(self, events: list[dict[str, Any]]) -> None:
         try:

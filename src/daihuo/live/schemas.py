@@ -113,3 +113,34 @@ class LiveSessionRead(BaseModel):
     products: list[SessionProduct]
     created_at: datetime
     updated_at: datetime
+
+
+MAX_WORDS = 2000
+MAX_WORD_CHARS = 20
+
+
+def _words(words: list[str]) -> list[str]:
+    out: list[str] = []
+    for w in words:
+        if not w.strip() or len(w) > MAX_WORD_CHARS:
+            raise ValueError(f"each word has 1 to {MAX_WORD_CHARS} characters")
+        if any(not c.isprintable() for c in w):
+            raise ValueError("words must not hold control characters or line breaks")
+        if w not in out:
+            out.append(w)
+    return out
+
+
+class WordListSet(BaseModel):
+    model_config = STRICT_INPUT
+
+    words: Annotated[
+        list[str],
+        Field(max_length=MAX_WORDS, description="The merchant's own words; repeats are dropped."),
+        AfterValidator(_words),
+    ]
+
+
+class WordListRead(BaseModel):
+    words: list[str] = Field(description="The merchant's own words.")
+    default: list[str] = Field(description="The platform's default list, always applied too.")

@@ -24,7 +24,7 @@ from daihuo.core.ids import new_id
 from daihuo.core.pagination import PageParams
 from daihuo.live import domain, errors
 from daihuo.live.domain import ENDED, LIVE, SCHEDULED
-from daihuo.live.models import LiveSession
+from daihuo.live.models import LiveSession, LiveWordList
 from daihuo.live.repository import LiveRepository
 from daihuo.live.schemas import (
     LiveSessionCreate,
@@ -32,7 +32,9 @@ from daihuo.live.schemas import (
     LiveSessionStart,
     SessionProduct,
     VisitorTokenRead,
+    WordListRead,
 )
+from daihuo.live.words import DEFAULT_WORDS
 from daihuo.tenancy import errors as tenancy_errors
 from daihuo.tenancy import service as tenancy
 from daihuo.tenancy.domain import Principal, TenantKind, Via
@@ -248,3 +250,28 @@ async def admit_viewer(
             raise errors.ViewerUnauthorized("The visitor token is not valid for this session.")
         return Admission(found, checked.visitor, anonymous=True)
     raise errors.ViewerUnauthorized("Send a token or a visitor token in the hello.")
+
+
+async def tenant_words(session: AsyncSession) -> list[str]:
+    """The own words of the tenant the session is scoped to (none if it set none)."""
+    found = await LiveRepository(session).word_list()
+    return found.words.split("\n") if found is not None and found.words else []
+
+
+async def get_words(session: AsyncSession, ctx: Principal) -> WordListRead:
+    """The merchant's sensitive words for comments, and the default list."""
+    catalog.require_kind(ctx, TenantKind.merchant)
+    return WordListRead(words=await tenant_words(session), default=list(DEFAULT_WORDS))
+
+
+async def set_words(session: AsyncSession, ctx: Principal, words: Sequence[str]) -> WordListRead:
+    """Replace the merchant's own sensitive words."""
+    catalog.require_kind(ctx, TenantKind.merchant)
+    repo = LiveRepository(session)
+    found = await repo.word_list()
+    if found is None:
+        repo.add(LiveWordList(words="\n".join(words), updated_at=utcnow()))
+    else:
+        found.words, found.updated_at = "\n".join(words), utcnow()
+    await repo.flush()
+    return WordListRead(words=list(words), default=list(DEFAULT_WORDS))

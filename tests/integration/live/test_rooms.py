@@ -439,3 +439,71 @@ async def test_a_viewer_that_does_not_read_is_dropped_not_waited_for(env: Env) -
         task.cancel()
     for v in (fast, *talkers):
         await v.close()
+
+
+async def test_a_browser_session_cookie_counts_only_from_our_own_pages(env: Env) -> None:
+    _, sid = await live_session(env.http)
+    fan = await create_user(env.http, label="fan")
+    r = await env.http.post(
+        "/api/v1/auth/login", json={"email": fan.email, "password": "correct horse battery"}
+    )
+    assert r.status_code == 200, r.text
+    cookie = f"dh_session={r.cookies['dh_session']}"
+    url = f"{env.ws}/ws/rooms/{sid}"
+    hello = {"type": "hello", "v": 1}
+
+    async def join(origin: str | None) -> Viewer:
+        headers = {"Cookie": cookie} | ({"Origin": origin} if origin else {})
+        viewer = Viewer(await connect(url, additional_headers=headers, compression=None))
+        await viewer.send(hello)
+        return viewer
+
+    own = await join(env.server.http)
+    assert (await own.expect("snapshot"))["you"] == {"user": fan.user_id, "anonymous": False}
+    await own.close()
+    app = await join(None)  # not a browser: it sent the cookie on purpose
+    await app.expect("snapshot")
+    await app.close()
+    evil = await join("https://evil.example")
+    assert await evil.closed() == 4001
+
+
+@pytest.mark.parametrize("room_settings", [{"live_idle_seconds": 0.5}])
+async def test_a_silent_connection_is_closed_and_a_pinging_one_is_not(env: Env) -> None:
+    _, sid = await live_session(env.http)
+    silent = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    alive = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    for _ in range(5):
+        await asyncio.sleep(0.2)
+        await alive.send({"type": "ping"})
+    assert await silent.closed() == 4408
+    await alive.expect("pong")
+    await alive.close()
+
+
+async def test_a_merchants_own_words_are_masked_in_its_rooms_only(env: Env) -> None:
+    owner, sid = await live_session(env.http)
+    _, other_sid = await live_session(env.http)
+    r = await env.http.put(
+        "/api/v1/live-words", json={"words": ["竞品", "竞品", "VX"]}, headers=owner.headers
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["words"] == ["竞品", "VX"] and "加微信" in r.json()["default"]
+    r = await env.http.put("/api/v1/live-words", json={"words": ["a\nb"]}, headers=owner.headers)
+    assert r.status_code == 422
+    r = await env.http.get("/api/v1/live-words", headers=owner.headers)
+    assert r.json()["words"] == ["竞品", "VX"]
+
+    own = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    other = await Viewer.join(env.ws, other_sid, visitor=await visitor_token(env.http, other_sid))
+    for v in (own, other):
+        await v.expect("snapshot")
+        await v.send({"type": "comment", "text": "去竞品买，加vx，加微信"})
+    assert (await own.until(lambda m: m["type"] == "comment"))["text"] == "去**买，加**，***"
+    assert (await other.until(lambda m: m["type"] == "comment"))["text"] == "去竞品买，加vx，***"
+    # A change applies to the next comment in this process's rooms.
+    r = await env.http.put("/api/v1/live-words", json={"words": []}, headers=owner.headers)
+    await own.send({"type": "comment", "text": "竞品也行"})
+    assert (await own.until(lambda m: m.get("text", "").endswith("也行")))["text"] == "竞品也行"
+    for v in (own, other):
+        await v.close()

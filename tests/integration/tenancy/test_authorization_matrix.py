@@ -351,6 +351,11 @@ LIVE: dict[tuple[str, str], Spec] = {
     ("POST", "/api/v1/live-sessions/{session_id}/visitor-token"): Spec(
         "/api/v1/live-sessions/{live_a}/visitor-token", None, _statuses(201, set(ACTORS))
     ),
+    # A merchant's own sensitive words for its rooms' comments.
+    ("GET", "/api/v1/live-words"): Spec("/api/v1/live-words", None, _statuses(200, MERCHANT_STAFF)),
+    ("PUT", "/api/v1/live-words"): Spec(
+        "/api/v1/live-words", {"words": ["竞品店名"]}, _statuses(200, MERCHANT_WRITERS)
+    ),
     # The world's session has no events: its staff get past authorization to a 404
     # no-events-yet (the figures themselves are tests/integration/analytics').
     ("GET", "/api/v1/sessions/{session_id}/report"): Spec(
