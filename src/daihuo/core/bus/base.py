@@ -86,5 +86,11 @@ class Bus(ABC):
         leads (one process publishes the topic's periodic totals)."""
 
     @abstractmethod
+    async def retire(self, topic: str) -> None:
+        """The topic is finished (its session ended): its state may go. Messages already
+        published are still delivered; in Redis the keys expire after an hour, so late
+        readers still find the counters."""
+
+    @abstractmethod
     async def close(self) -> None:
         """Stop delivering; release connections."""

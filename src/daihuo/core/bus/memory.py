@@ -20,6 +20,7 @@ class _Topic:
     counters: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     members: set[str] = field(default_factory=set)
     handlers: list[Handler] = field(default_factory=list)
+    retired: bool = False
 
 
 class MemoryBus(Bus):
@@ -46,12 +47,14 @@ class MemoryBus(Bus):
         return t.seq
 
     async def subscribe(self, topic: str, handler: Handler) -> Unsubscribe:
-        handlers = self._topics[topic].handlers
-        handlers.append(handler)
+        t = self._topics[topic]
+        t.handlers.append(handler)
 
         async def unsubscribe() -> None:
-            if handler in handlers:
-                handlers.remove(handler)
+            if handler in t.handlers:
+                t.handlers.remove(handler)
+            if t.retired and not t.handlers and self._topics.get(topic) is t:
+                del self._topics[topic]
 
         return unsubscribe
 
@@ -88,6 +91,16 @@ class MemoryBus(Bus):
 
     async def lead(self, topic: str, owner: str, ttl_ms: int) -> bool:
         return True  # the only process leads
+
+    async def retire(self, topic: str) -> None:
+        # Delivery is synchronous here: whatever was published is with the subscribers.
+        t = self._topics.pop(topic, None)
+        if t is not None and t.handlers:
+            # Rooms still open on the topic keep their subscription (and the end flag).
+            t.buffer.clear()
+            t.kept.clear()
+            t.retired = True
+            self._topics[topic] = t
 
     async def close(self) -> None:
         for t in self._topics.values():

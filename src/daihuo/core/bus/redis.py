@@ -30,6 +30,7 @@ log = logging.getLogger("daihuo.bus")
 
 PRESENCE_LEASE_MS = 10_000
 SUBSCRIBE_TIMEOUT_S = 5.0
+RETIRED_TTL_S = 3600
 
 _PUBLISH = """
 local seq = redis.call('INCR', KEYS[1])
@@ -211,6 +212,15 @@ class RedisBus(Bus):
 
     async def lead(self, topic: str, owner: str, ttl_ms: int) -> bool:
         return bool(await self._lead(keys=[self._key(topic, "lead")], args=[owner, ttl_ms]))
+
+    async def retire(self, topic: str) -> None:
+        parts = ("seq", "buf", "ctr", "presence", "lead")
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for part in parts:
+                pipe.expire(self._key(topic, part), RETIRED_TTL_S)
+            async for key in self.redis.scan_iter(match=self._key(topic, "keep:*")):
+                pipe.expire(key, RETIRED_TTL_S)
+            await pipe.execute()
 
     async def close(self) -> None:
         if self._reader is not None:
