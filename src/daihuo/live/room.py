@@ -46,6 +46,7 @@ log = logging.getLogger("daihuo.live.room")
 
 COMMENTS = "comments"  # the bus list of the last comments (for snapshots)
 LIKES = "likes"  # the bus counter of taps
+ENDED = "ended"  # a bus counter set to 1 when the session ends
 # A merchant's word list is read again after this long, so a change made through another
 # process reaches this one's rooms within it (this process's rooms see it at once).
 WORDS_TTL_S = 30.0
@@ -171,6 +172,7 @@ class Room:
         self._buckets: dict[str, TokenBucket] = {}
         self._likes_sent = 0
         self._online_sent = -1
+        self._next_online = 0.0
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: Any = None
         self.ended = False
@@ -268,7 +270,10 @@ class Room:
         viewer.last_seq = last
         held, viewer.held = viewer.held, []
         self._send_newer(viewer, held)
-        if self.ended:
+        # The session may have ended between the database check and the snapshot, its
+        # `ended` message already behind the snapshot's number: the flag says so.
+        if self.ended or await self.bus.counter(self.session_id, ENDED):
+            self.ended = True
             viewer.queue.close(protocol.CLOSE_ENDED)
 
     async def _snapshot(self, viewer: Viewer) -> int:
@@ -344,8 +349,6 @@ class Room:
         if total:
             await self.bus.add(self.session_id, LIKES, total)
             self.hub.record([self.event(v, "like", count=n) for v, n in taps.values()])
-
-    _next_online = 0.0
 
     async def _tick(self) -> None:
         await self._flush_taps()
@@ -439,7 +442,9 @@ class RoomHub:
 
     async def session_ended(self, session_id: str) -> None:
         """Tell every process's viewers of the session that it ended (after commit)."""
+        await self.bus.add(session_id, ENDED, 1)
         await self.bus.publish(session_id, protocol.room_message("ended"))
+        await self.bus.retire(session_id)
 
     async def close(self) -> None:
         async with self._lock:

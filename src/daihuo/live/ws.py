@@ -102,13 +102,16 @@ async def room_socket(ws: WebSocket, session_id: str) -> None:
         queue=SendQueue(config.send_queue, config.slow_close_drops),
     )
     room = await hub.enter(session_id, admission.room.tenant_id, viewer)
+    entered = False
     try:
         await room.admit(viewer, hello.resume_from)
         hub.record([room.event(viewer, "enter", source=hello.source)])
+        entered = True
         await _serve(ws, room, viewer)
     finally:
         await hub.exit(room, viewer)
-        hub.record([room.event(viewer, "leave")])
+        if entered:
+            hub.record([room.event(viewer, "leave")])
 
 
 async def _serve(ws: WebSocket, room: Room, viewer: Viewer) -> None:
