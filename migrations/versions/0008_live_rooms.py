@@ -1,5 +1,5 @@
-"""Live rooms: a session goes live (with an optional stream URL) and ends; merchants'
-own sensitive words for comments.
+"""Live rooms: a session goes live (with an optional stream URL) and ends, the host pins
+the product being explained; merchants' own sensitive words for comments.
 
 Revision ID: 0008
 Revises: 0007
@@ -22,6 +22,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("stream_url", sa.String(length=500), nullable=True))
         batch_op.add_column(sa.Column("started_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("pinned_item_id", sa.String(length=40), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_live_sessions_pinned_item_id_showcase_items"),
+            "showcase_items",
+            ["pinned_item_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
     op.create_table(
         "live_word_lists",
         sa.Column("tenant_id", sa.String(length=40), nullable=False),
@@ -40,6 +48,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("live_word_lists")
     with op.batch_alter_table("live_sessions", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_live_sessions_pinned_item_id_showcase_items"), type_="foreignkey"
+        )
+        batch_op.drop_column("pinned_item_id")
         batch_op.drop_column("ended_at")
         batch_op.drop_column("started_at")
         batch_op.drop_column("stream_url")

@@ -20,6 +20,7 @@ from daihuo.live.schemas import (
     LiveSessionCreate,
     LiveSessionRead,
     LiveSessionStart,
+    PinSet,
     ProductListSet,
     VisitorTokenRead,
     WordListRead,
@@ -153,6 +154,47 @@ async def end_session(
     _record_on_commit(request, session, live)
     await commit(session)
     return live
+
+
+PIN_ERRORS = (errors.LiveSessionNotFound, errors.SessionStateConflict, errors.NotInSession)
+
+
+async def _pin(
+    request: Request, session: AsyncSession, principal: Principal, sid: str, item: str | None
+) -> LiveSessionRead:
+    live = await service.pin(session, principal, sid, item)
+    hub: RoomHub = request.app.state.rooms
+    pinned = live.pinned.model_dump(mode="json") if live.pinned is not None else None
+
+    async def broadcast() -> None:
+        await hub.pinned(sid, pinned)
+
+    after_commit(session, broadcast)
+    await commit(session)
+    return live
+
+
+@router.put("/live-sessions/{session_id}/pin", responses=problems(*AUTH, *DENIED, *PIN_ERRORS))
+async def pin_product(
+    request: Request,
+    session_id: ResourceId,
+    data: PinSet,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> LiveSessionRead:
+    """Pin the product the host explains now (讲解); every viewer of the room sees it."""
+    return await _pin(request, session, principal, session_id, data.item_id)
+
+
+@router.delete("/live-sessions/{session_id}/pin", responses=problems(*AUTH, *DENIED, *PIN_ERRORS))
+async def unpin_product(
+    request: Request,
+    session_id: ResourceId,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> LiveSessionRead:
+    """Unpin the product: the room shows none."""
+    return await _pin(request, session, principal, session_id, None)
 
 
 @router.post(

@@ -31,3 +31,7 @@ class SessionNotLive(Conflict):
 
 class ViewerUnauthorized(Unauthorized):
     slug, title = "viewer-unauthorized", "Not a valid viewer credential"
+
+
+class NotInSession(ValidationFailed):
+    slug, title = "not-in-session", "Not in the session's product list"

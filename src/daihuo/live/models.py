@@ -21,6 +21,10 @@ class LiveSession(TenantScoped, Base):
     # The merchant's own HLS or FLV stream, played by the live-room page; none means the
     # room runs without video (a slideshow of the pinned product).
     stream_url: Mapped[str | None] = mapped_column(String(500))
+    # The showcase item the host is explaining now (讲解), if any; shown in the room.
+    pinned_item_id: Mapped[str | None] = mapped_column(
+        ForeignKey("showcase_items.id", ondelete="SET NULL")
+    )
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     created_at: Mapped[datetime]

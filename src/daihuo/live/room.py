@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections import deque
@@ -47,6 +48,7 @@ log = logging.getLogger("daihuo.live.room")
 COMMENTS = "comments"  # the bus list of the last comments (for snapshots)
 LIKES = "likes"  # the bus counter of taps
 ENDED = "ended"  # a bus counter set to 1 when the session ends
+PIN = "pin"  # the bus list whose last message is the pinned product
 # A merchant's word list is read again after this long, so a change made through another
 # process reaches this one's rooms within it (this process's rooms see it at once).
 WORDS_TTL_S = 30.0
@@ -277,7 +279,9 @@ class Room:
             viewer.queue.close(protocol.CLOSE_ENDED)
 
     async def _snapshot(self, viewer: Viewer) -> int:
-        last, comments = await self.bus.kept(self.session_id, COMMENTS)
+        last, kept = await self.bus.kept(self.session_id, [COMMENTS, PIN])
+        comments = kept[COMMENTS]
+        pinned = json.loads(kept[PIN][-1])["item"] if kept[PIN] else None
         likes = await self.bus.counter(self.session_id, LIKES)
         online = await self.bus.present(self.session_id)
         n = self.config.snapshot_comments
@@ -287,7 +291,7 @@ class Room:
             seq=last,
             session=self.session_id,
             you={"user": viewer.user, "anonymous": viewer.anonymous},
-            pinned=None,
+            pinned=pinned,
             online=online,
             likes=likes,
             comments=[],
@@ -439,6 +443,10 @@ class RoomHub:
             if not room.viewers and self.rooms.get(room.session_id) is room:
                 del self.rooms[room.session_id]
                 await room.close()
+
+    async def pinned(self, session_id: str, item: dict[str, Any] | None) -> None:
+        """The host pinned ``item`` (or unpinned): tell every viewer (after commit)."""
+        await self.bus.publish(session_id, protocol.room_message(PIN, item=item), keep=PIN)
 
     async def session_ended(self, session_id: str) -> None:
         """Tell every process's viewers of the session that it ended (after commit)."""

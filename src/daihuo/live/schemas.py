@@ -102,12 +102,19 @@ class SessionProduct(BaseModel):
     price: int = Field(description="The merchant's selling price in fen.")
 
 
+class PinSet(BaseModel):
+    model_config = STRICT_INPUT
+
+    item_id: Identifier = Field(description="A showcase item of the session's product list.")
+
+
 class LiveSessionRead(BaseModel):
     id: str
     title: str
     planned_start: datetime
     state: str
     stream_url: str | None
+    pinned: SessionProduct | None = Field(description="The product being explained now.")
     started_at: datetime | None
     ended_at: datetime | None
     products: list[SessionProduct]

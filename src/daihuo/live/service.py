@@ -60,30 +60,34 @@ async def _read(
     items = await catalog.showcase_items(
         session, ctx, sorted({i for v in lists.values() for i in v})
     )
-    return [
-        LiveSessionRead(
-            id=s.id,
-            title=s.title,
-            planned_start=s.planned_start,
-            state=s.state,
-            stream_url=s.stream_url,
-            started_at=s.started_at,
-            ended_at=s.ended_at,
-            products=[
-                SessionProduct(
-                    position=n,
-                    item_id=item_id,
-                    product_id=items[item_id].product_id,
-                    title=items[item_id].title,
-                    price=items[item_id].price,
-                )
-                for n, item_id in enumerate(lists[s.id], start=1)
-            ],
-            created_at=s.created_at,
-            updated_at=s.updated_at,
+    out = []
+    for s in lives:
+        products = [
+            SessionProduct(
+                position=n,
+                item_id=item_id,
+                product_id=items[item_id].product_id,
+                title=items[item_id].title,
+                price=items[item_id].price,
+            )
+            for n, item_id in enumerate(lists[s.id], start=1)
+        ]
+        out.append(
+            LiveSessionRead(
+                id=s.id,
+                title=s.title,
+                planned_start=s.planned_start,
+                state=s.state,
+                stream_url=s.stream_url,
+                pinned=next((p for p in products if p.item_id == s.pinned_item_id), None),
+                started_at=s.started_at,
+                ended_at=s.ended_at,
+                products=products,
+                created_at=s.created_at,
+                updated_at=s.updated_at,
+            )
         )
-        for s in lives
-    ]
+    return out
 
 
 async def schedule(
@@ -171,6 +175,23 @@ async def end(session: AsyncSession, ctx: Principal, session_id: str) -> LiveSes
     now = utcnow()
     if not await repo.transition(live, LIVE, ENDED, now, ended_at=now):
         raise errors.SessionStateConflict(f"The session is {live.state}; only a live one can end.")
+    return (await _read(session, ctx, repo, [live]))[0]
+
+
+async def pin(
+    session: AsyncSession, ctx: Principal, session_id: str, item_id: str | None
+) -> LiveSessionRead:
+    """Pin the product the host explains now (or unpin with ``None``); live sessions only."""
+    catalog.require_kind(ctx, TenantKind.merchant)
+    repo = LiveRepository(session)
+    live = await _own(repo, session_id)
+    if live.state != LIVE:
+        raise errors.SessionStateConflict(f"The session is {live.state}; pin while it is live.")
+    if item_id is not None and item_id not in (await repo.item_ids([live.id]))[live.id]:
+        raise errors.NotInSession(f"{item_id} is not in this session's product list.")
+    live.pinned_item_id = item_id
+    live.updated_at = utcnow()
+    await repo.flush()
     return (await _read(session, ctx, repo, [live]))[0]
 
 

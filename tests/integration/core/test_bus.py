@@ -88,8 +88,9 @@ async def test_replay_gives_what_is_buffered_or_says_it_is_gone(buses: tuple[Bus
     assert [message_seq(m) for m in (await b.replay("r", 3) or (0, []))[1]] == [4, 5, 6, 7, 8]
     assert await b.replay("r", 2) is None  # seq 3 has left the buffer of 5
     assert await b.replay("r", 9) is None  # from the future
-    last, kept = await b.kept("r", "comments")
-    assert last == 8 and [message_seq(m) for m in kept] == [4, 6, 8]  # the last 3 kept
+    last, kept = await b.kept("r", ["comments", "none"])
+    assert last == 8 and [message_seq(m) for m in kept["comments"]] == [4, 6, 8]  # last 3
+    assert kept["none"] == []
 
 
 async def test_counters_presence_and_leadership(buses: tuple[Bus, Bus]) -> None:

@@ -30,6 +30,8 @@ from tests.integration.live.rooms import (
     live_session,
     visitor_token,
 )
+from tests.integration.live.test_sessions_api import problem, second_item
+from tests.integration.orders.shop import create_shop
 
 BUSES = ["memory", pytest.param("redis", marks=pytest.mark.redis)]
 
@@ -68,9 +70,10 @@ async def room_db(tmp_path: Path) -> AsyncIterator[str]:
 
 
 class Env:
-    def __init__(self, server: ThreadServer, http: httpx.AsyncClient) -> None:
+    def __init__(self, server: ThreadServer, http: httpx.AsyncClient, db: str) -> None:
         self.server = server
         self.http = http
+        self.db = db
 
     @property
     def ws(self) -> str:
@@ -92,7 +95,7 @@ async def env(
     settings = make_settings(room_db, tmp_path, **{**FAST_ROOM, **bus, **room_settings})
     with ThreadServer(settings) as server:
         async with httpx.AsyncClient(base_url=server.http, timeout=10) as http:
-            yield Env(server, http)
+            yield Env(server, http, room_db)
 
 
 async def test_join_gets_a_snapshot_then_comments_reach_every_viewer(env: Env) -> None:
@@ -506,4 +509,49 @@ async def test_a_merchants_own_words_are_masked_in_its_rooms_only(env: Env) -> N
     await own.send({"type": "comment", "text": "竞品也行"})
     assert (await own.until(lambda m: m.get("text", "").endswith("也行")))["text"] == "竞品也行"
     for v in (own, other):
+        await v.close()
+
+
+async def test_the_pinned_product_reaches_viewers_and_snapshots(env: Env) -> None:
+    shop = await create_shop(env.http, env.db, price=1990)
+    scarf = await second_item(env.http, shop, "真丝方巾 莫兰迪色")
+    host = shop.merchant.headers
+    r = await env.http.post(
+        "/api/v1/live-sessions",
+        json={"title": "新品首发", "planned_start": "2026-12-12T20:00:00+08:00",
+              "products": [shop.item_id, scarf]},
+        headers=host,
+    )  # fmt: skip
+    sid = r.json()["id"]
+    problem(await env.http.put(f"/api/v1/live-sessions/{sid}/pin", json={"item_id": scarf},
+                               headers=host), 409, "session-state-conflict")  # fmt: skip
+    await env.http.post(f"/api/v1/live-sessions/{sid}/start", headers=host)
+    a = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    assert (await a.expect("snapshot"))["pinned"] is None
+
+    r = await env.http.put(
+        f"/api/v1/live-sessions/{sid}/pin", json={"item_id": scarf}, headers=host
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["pinned"]["item_id"] == scarf
+    pin = await a.until(lambda m: m["type"] == "pin")
+    assert pin["item"] == {"position": 2, "item_id": scarf, "product_id": pin["item"]["product_id"],
+                           "title": "真丝方巾 莫兰迪色", "price": 2590}  # fmt: skip
+    b = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    assert (await b.expect("snapshot"))["pinned"] == pin["item"]
+
+    # An item that is not in the list is refused and changes nothing.
+    r = await env.http.put(
+        f"/api/v1/live-sessions/{sid}/pin", json={"item_id": "shi_NOTINLIST"}, headers=host
+    )
+    problem(r, 422, "not-in-session")
+    r = await env.http.get(f"/api/v1/live-sessions/{sid}", headers=host)
+    assert r.json()["pinned"]["item_id"] == scarf
+
+    r = await env.http.delete(f"/api/v1/live-sessions/{sid}/pin", headers=host)
+    assert r.status_code == 200 and r.json()["pinned"] is None
+    await b.until(lambda m: m["type"] == "pin" and m["item"] is None)
+    c = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    assert (await c.expect("snapshot"))["pinned"] is None
+    for v in (a, b, c):
         await v.close()

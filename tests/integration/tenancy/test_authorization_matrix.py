@@ -347,6 +347,15 @@ LIVE: dict[tuple[str, str], Spec] = {
     ("POST", "/api/v1/live-sessions/{session_id}/end"): Spec(
         "/api/v1/live-sessions/{live_a}/end", None, _statuses(409, MERCHANT_WRITERS)
     ),
+    # Pinning is for live sessions: the writers get past authorization to a 409.
+    ("PUT", "/api/v1/live-sessions/{session_id}/pin"): Spec(
+        "/api/v1/live-sessions/{live_a}/pin",
+        {"item_id": "{item_a}"},
+        _statuses(409, MERCHANT_WRITERS),
+    ),
+    ("DELETE", "/api/v1/live-sessions/{session_id}/pin"): Spec(
+        "/api/v1/live-sessions/{live_a}/pin", None, _statuses(409, MERCHANT_WRITERS)
+    ),
     # The room is public: anyone, signed in or not, may get a visitor token (no row changes).
     ("POST", "/api/v1/live-sessions/{session_id}/visitor-token"): Spec(
         "/api/v1/live-sessions/{live_a}/visitor-token", None, _statuses(201, set(ACTORS))

@@ -53,8 +53,9 @@ class Bus(ABC):
         holds them all (or ``after`` is in the future)."""
 
     @abstractmethod
-    async def kept(self, topic: str, name: str) -> tuple[int, list[bytes]]:
-        """``(last seq, the messages kept in list `name`, oldest first)``, read together."""
+    async def kept(self, topic: str, names: Sequence[str]) -> tuple[int, dict[str, list[bytes]]]:
+        """``(last seq, {name: the messages kept in that list, oldest first})``, all read
+        in one atomic step: the lists hold exactly the messages up to that number."""
 
     @abstractmethod
     async def add(self, topic: str, counter: str, by: int) -> int:

@@ -65,9 +65,9 @@ class MemoryBus(Bus):
             return None
         return t.seq, list(t.buffer)[after + 1 - first :]
 
-    async def kept(self, topic: str, name: str) -> tuple[int, list[bytes]]:
+    async def kept(self, topic: str, names: Sequence[str]) -> tuple[int, dict[str, list[bytes]]]:
         t = self._topics[topic]
-        return t.seq, list(t.kept.get(name, ()))
+        return t.seq, {name: list(t.kept.get(name, ())) for name in names}
 
     async def add(self, topic: str, counter: str, by: int) -> int:
         counters = self._topics[topic].counters

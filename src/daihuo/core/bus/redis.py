@@ -57,9 +57,13 @@ return items
 """
 
 _KEPT = """
-local items = redis.call('LRANGE', KEYS[2], 0, -1)
-table.insert(items, 1, tonumber(redis.call('GET', KEYS[1]) or '0'))
-return items
+local out = {tonumber(redis.call('GET', KEYS[1]) or '0')}
+for i = 2, #KEYS do
+  local items = redis.call('LRANGE', KEYS[i], 0, -1)
+  table.insert(out, #items)
+  for _, item in ipairs(items) do table.insert(out, item) end
+end
+return out
 """
 
 _LEAD = """
@@ -184,10 +188,16 @@ class RedisBus(Bus):
             return None
         return int(out[0]), list(out[1:])
 
-    async def kept(self, topic: str, name: str) -> tuple[int, list[bytes]]:
-        keys = [self._key(topic, "seq"), self._key(topic, f"keep:{name}")]
+    async def kept(self, topic: str, names: Sequence[str]) -> tuple[int, dict[str, list[bytes]]]:
+        keys = [self._key(topic, "seq"), *(self._key(topic, f"keep:{n}") for n in names)]
         out = await self._kept(keys=keys)
-        return int(out[0]), list(out[1:])
+        lists: dict[str, list[bytes]] = {}
+        at = 1
+        for name in names:
+            count = int(out[at])
+            lists[name] = list(out[at + 1 : at + 1 + count])
+            at += 1 + count
+        return int(out[0]), lists
 
     async def add(self, topic: str, counter: str, by: int) -> int:
         return int(await self.redis.hincrby(self._key(topic, "ctr"), counter, by))
