@@ -135,7 +135,21 @@ class Like:
     count: int
 
 
-ClientMessage = Ping | Comment | Like
+@dataclass(frozen=True)
+class Track:
+    """A viewer action the room only records: share, follow, a product card shown or
+    opened, an add to cart."""
+
+    kind: str
+    product: str | None = None
+    qty: int | None = None
+
+
+TRACKED = frozenset({"share", "follow", "product_impression", "product_click", "cart_add"})
+PRODUCT_TRACKED = frozenset({"product_impression", "product_click", "cart_add"})
+MAX_QTY = 999
+
+ClientMessage = Ping | Comment | Like | Track
 
 
 def ref_of(text: str) -> str | None:
@@ -167,6 +181,19 @@ def parse(text: str, *, max_comment: int) -> ClientMessage:
                 "bad-message", f"'count' must be an integer from 1 to {MAX_LIKES_PER_MESSAGE}."
             )
         return Like(count)
+    if kind in TRACKED:
+        assert isinstance(kind, str)
+        if kind not in PRODUCT_TRACKED:
+            return Track(kind)
+        product = obj.get("product")
+        if not isinstance(product, str) or not product or len(product) > MAX_REF:
+            raise ProtocolError("bad-message", "'product' must be a product id.")
+        if kind != "cart_add":
+            return Track(kind, product)
+        qty = obj.get("qty", 1)
+        if type(qty) is not int or not 1 <= qty <= MAX_QTY:
+            raise ProtocolError("bad-message", f"'qty' must be an integer from 1 to {MAX_QTY}.")
+        return Track(kind, product, qty)
     if kind == "hello":
         raise ProtocolError("bad-message", "Already joined.")
     raise ProtocolError("unknown-type", "Unknown message type.")

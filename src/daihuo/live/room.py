@@ -177,6 +177,7 @@ class Room:
         self._next_online = 0.0
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: Any = None
+        self.products: frozenset[str] = frozenset()  # product ids of the session's list
         self.ended = False
 
     @property
@@ -188,6 +189,10 @@ class Room:
         return self.hub.config
 
     async def open(self) -> None:
+        if self.hub.db is not None:
+            async with self.hub.db.session(tenant_id=self.tenant_id) as session:
+                listed = await service.room_products(session, self.tenant_id, self.session_id)
+            self.products = frozenset(p.product_id for p in listed)
         self._unsubscribe = await self.bus.subscribe(self.session_id, self._on_message)
         self._tasks = [
             asyncio.create_task(self._every(self.config.frame_ms, self._flush_frame)),
@@ -344,6 +349,20 @@ class Room:
         """Taps are only counted here; :meth:`_tick` adds them up and broadcasts."""
         _, before = self._taps.get(viewer.id, (viewer, 0))
         self._taps[viewer.id] = (viewer, before + count)
+
+    def track(self, viewer: Viewer, action: protocol.Track) -> None:
+        """Record a share, follow, product impression or click, or cart add; product
+        actions must name a product of the session's list."""
+        fields: dict[str, Any] = {}
+        if action.product is not None:
+            if action.product not in self.products:
+                raise protocol.ProtocolError(
+                    "unknown-product", "That product is not in this session's list."
+                )
+            fields["product"] = action.product
+        if action.qty is not None:
+            fields["qty"] = action.qty
+        self.hub.record([self.event(viewer, action.kind, **fields)])
 
     # --- periodic totals ----------------------------------------------------------
 

@@ -37,7 +37,7 @@ from daihuo.live.schemas import (
 from daihuo.live.words import DEFAULT_WORDS
 from daihuo.tenancy import errors as tenancy_errors
 from daihuo.tenancy import service as tenancy
-from daihuo.tenancy.domain import Principal, TenantKind, Via
+from daihuo.tenancy.domain import Permission, Principal, TenantKind, Via
 
 
 async def _showcase(
@@ -296,3 +296,20 @@ async def set_words(session: AsyncSession, ctx: Principal, words: Sequence[str])
         found.words, found.updated_at = "\n".join(words), utcnow()
     await repo.flush()
     return WordListRead(words=list(words), default=list(DEFAULT_WORDS))
+
+
+async def room_products(
+    session: AsyncSession, tenant_id: str, session_id: str
+) -> list[SessionProduct]:
+    """The session's product list as its room shows it (fixed once the session is live).
+    ``session`` is scoped to the session's tenant; the room reads for the merchant."""
+    ctx = Principal(
+        via=Via.bearer,
+        user_id=None,
+        tenant_id=tenant_id,
+        tenant_kind=TenantKind.merchant,
+        role=None,
+        permissions=frozenset({Permission.sessions_read}),
+    )
+    repo = LiveRepository(session)
+    return (await _read(session, ctx, repo, [await _own(repo, session_id)]))[0].products

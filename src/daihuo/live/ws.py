@@ -177,7 +177,9 @@ async def _read(ws: WebSocket, room: Room, viewer: Viewer) -> tuple[int, str] | 
                 viewer.queue.offer(protocol.out("pong", t=msg.t))
             elif isinstance(msg, protocol.Comment):
                 await room.comment(viewer, msg.text, msg.ref)
-            else:
+            elif isinstance(msg, protocol.Like):
                 room.like(viewer, msg.count)
+            else:
+                room.track(viewer, msg)
         except protocol.ProtocolError as exc:
             viewer.queue.offer(protocol.error(exc.code, exc.detail, protocol.ref_of(text)))

@@ -555,3 +555,50 @@ async def test_the_pinned_product_reaches_viewers_and_snapshots(env: Env) -> Non
     assert (await c.expect("snapshot"))["pinned"] is None
     for v in (a, b, c):
         await v.close()
+
+
+async def test_shares_follows_and_product_actions_are_recorded(env: Env) -> None:
+    shop = await create_shop(env.http, env.db)
+    host = shop.merchant.headers
+    r = await env.http.post(
+        "/api/v1/live-sessions",
+        json={"title": "新品首发", "planned_start": "2026-12-12T20:00:00+08:00",
+              "products": [shop.item_id]},
+        headers=host,
+    )  # fmt: skip
+    sid = r.json()["id"]
+    await env.http.post(f"/api/v1/live-sessions/{sid}/start", headers=host)
+    fan = await create_user(env.http, label="fan")
+    a = await Viewer.join(env.ws, sid, token=fan.token, device="web-1")
+    await a.expect("snapshot")
+    product = shop.product_id
+    for body in (
+        {"type": "share"},
+        {"type": "follow"},
+        {"type": "product_impression", "product": product},
+        {"type": "product_click", "product": product},
+        {"type": "cart_add", "product": product, "qty": 2},
+    ):
+        await a.send(body)
+    for body, code in (
+        ({"type": "product_click", "product": "prd_NOTLISTED", "ref": "p"}, "unknown-product"),
+        ({"type": "cart_add", "product": product, "qty": 0, "ref": "q"}, "bad-message"),
+        ({"type": "product_click", "ref": "n"}, "bad-message"),
+    ):
+        await a.send(body)
+        assert (await a.expect("error"))["code"] == code
+    await a.send({"type": "ping"})
+    await a.expect("pong")
+    await a.close()
+    await asyncio.sleep(0.2)
+    events = [e for e in env.events(sid) if e.user == fan.user_id]
+    assert [(e.type, e.product, e.qty) for e in events] == [
+        ("enter", None, None),
+        ("share", None, None),
+        ("follow", None, None),
+        ("product_impression", product, None),
+        ("product_click", product, None),
+        ("cart_add", product, 2),
+        ("leave", None, None),
+    ]
+    assert {e.device for e in events} == {"web-1"}
