@@ -170,6 +170,9 @@ class Room:
         self.tenant_id = tenant_id
         self.viewers: dict[str, Viewer] = {}
         self._pending: list[tuple[int, str]] = []
+        self._last_seen = 0  # the last number passed on, all before it too (0: none yet)
+        self._early: dict[int, str] = {}  # arrived past a gap, waiting for it to fill
+        self._repair: asyncio.Task[None] | None = None
         self._taps: dict[str, tuple[Viewer, int]] = {}
         self._buckets: dict[str, TokenBucket] = {}
         self._likes_sent = 0
@@ -200,6 +203,8 @@ class Room:
         ]
 
     async def close(self) -> None:
+        if self._repair is not None:
+            self._repair.cancel()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -213,7 +218,51 @@ class Room:
     # --- messages from the bus ----------------------------------------------------
 
     def _on_message(self, raw: bytes) -> None:
-        self._pending.append((message_seq(raw), raw.decode()))
+        seq = message_seq(raw)
+        if seq <= self._last_seen:
+            return  # a repeat (e.g. delivered and also fetched by a repair)
+        in_order = self._last_seen == 0 or seq == self._last_seen + 1
+        if in_order and self._repair is None:
+            self._pass_on(seq, raw.decode())
+            return
+        # A gap: pub/sub lost messages (say, Redis reconnected). Hold what came after it
+        # and fetch the missing ones from the replay buffer, so viewers still get every
+        # number once and in order.
+        self._early[seq] = raw.decode()
+        if self._repair is None:
+            self._repair = asyncio.create_task(self._fill_gap())
+
+    def _pass_on(self, seq: int, message: str) -> None:
+        self._pending.append((seq, message))
+        self._last_seen = seq
+
+    async def _fill_gap(self) -> None:
+        try:
+            while self._early:
+                replayed = await self.bus.replay(self.session_id, self._last_seen)
+                if replayed is None:
+                    log.warning("room %s: messages after %s are lost", self.session_id,
+                                self._last_seen)  # fmt: skip
+                else:
+                    for raw in replayed[1]:
+                        seq = message_seq(raw)
+                        if seq > self._last_seen:
+                            self._early.setdefault(seq, raw.decode())
+                # Pass on everything now in order; what is still missing is lost for good.
+                for seq in sorted(self._early):
+                    if seq > self._last_seen:
+                        self._pass_on(seq, self._early[seq])
+                self._early.clear()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("room %s: filling a gap failed", self.session_id)
+            for seq in sorted(self._early):
+                if seq > self._last_seen:
+                    self._pass_on(seq, self._early[seq])
+            self._early.clear()
+        finally:
+            self._repair = None
 
     async def _every(self, ms: int, step: Any) -> None:
         while True:

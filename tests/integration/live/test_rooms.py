@@ -602,3 +602,32 @@ async def test_shares_follows_and_product_actions_are_recorded(env: Env) -> None
         ("leave", None, None),
     ]
     assert {e.device for e in events} == {"web-1"}
+
+
+async def test_a_message_lost_by_pub_sub_is_fetched_from_the_replay_buffer(
+    env: Env, bus: dict[str, Any]
+) -> None:
+    if not bus:
+        pytest.skip("in memory nothing is lost between publishing and delivery")
+    _, sid = await live_session(env.http)
+    a = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    await a.expect("snapshot")
+    await a.send({"type": "comment", "text": "之前"})
+    before = await a.until(lambda m: m.get("text") == "之前")
+    await asyncio.sleep(0.2)
+    # Numbered and buffered like any message, but its PUBLISH never arrives.
+    client = Redis.from_url(bus["redis_url"])
+    try:
+        key = f"{bus['redis_prefix']}room:{{{sid}}}"
+        seq = client.incr(f"{key}:seq")
+        lost = f'{{"seq":{seq},"type":"comment","id":"evt_LOST","user":"anon_x","text":"丢了"}}'
+        client.rpush(f"{key}:buf", lost.encode())
+    finally:
+        client.close()
+    await a.send({"type": "comment", "text": "之后"})
+    await a.until(lambda m: m.get("text") == "之后")
+    texts = [m["text"] for m in a.msgs if m["type"] == "comment"]
+    assert texts == ["之前", "丢了", "之后"]
+    assert a.seqs() == sorted(set(a.seqs()))
+    assert before["seq"] < seq
+    await a.close()
