@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     live_frame_ms: int = Field(default=100, ge=10, le=2000)
     live_likes_ms: int = Field(default=250, ge=50, le=5000)
     live_online_ms: int = Field(default=1000, ge=100, le=10_000)
+    # With Redis, a connection counts as online while its process renews its lease: a
+    # killed process's viewers drop out of the online count after at most this long.
+    live_presence_lease_ms: int = Field(default=10_000, ge=500, le=600_000)
     live_replay_messages: int = Field(default=1000, ge=10, le=100_000)
     live_snapshot_comments: int = Field(default=30, ge=0, le=200)
     live_comment_max_chars: int = Field(default=200, ge=1, le=2000)

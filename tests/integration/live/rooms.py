@@ -127,6 +127,12 @@ class ProcessServer:
                 raise RuntimeError(f"server did not start:\n{self.log.read_text()[-3000:]}")
             time.sleep(0.1)
 
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no goodbye to Redis."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait()
+
     def __exit__(self, *exc: object) -> None:
         assert self.proc is not None
         self.proc.terminate()

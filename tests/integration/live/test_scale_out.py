@@ -31,16 +31,16 @@ def redis_prefix() -> Iterator[tuple[str, str]]:
     flush_prefix(url, prefix)
 
 
-async def test_two_processes_share_one_room(redis_prefix: tuple[str, str], tmp_path: Path) -> None:
-    redis_url, prefix = redis_prefix
-    factory = DatabaseFactory("sqlite", tmp_path)
-    database_url = await factory.new()
-    shared = {
+def process_env(
+    redis_url: str, prefix: str, database_url: str, tmp: Path, n: int
+) -> dict[str, str]:
+    data = tmp / f"p{n}"
+    return {
         "DAIHUO_DATABASE_URL": database_url,
         "DAIHUO_REDIS_URL": redis_url,
         "DAIHUO_REDIS_PREFIX": prefix,
         "DAIHUO_SECRET_KEY": "two-process-secret-of-enough-length",
-        "DAIHUO_LEDGER_KEY_FILE": str(tmp_path / "ledger.key"),
+        "DAIHUO_LEDGER_KEY_FILE": str(tmp / "ledger.key"),
         "DAIHUO_PASSWORD_TIME_COST": "1",
         "DAIHUO_PASSWORD_MEMORY_KIB": "64",
         "DAIHUO_PASSWORD_PARALLELISM": "1",
@@ -50,15 +50,19 @@ async def test_two_processes_share_one_room(redis_prefix: tuple[str, str], tmp_p
         "DAIHUO_LIVE_LIKES_MS": "50",
         "DAIHUO_LIVE_ONLINE_MS": "100",
         "DAIHUO_LIVE_COMMENT_BURST": "50",
+        "DAIHUO_LIVE_PRESENCE_LEASE_MS": "1000",
+        "DAIHUO_DATA_DIR": str(data),
+        "DAIHUO_WAREHOUSE_URL": f"duckdb:///{data / 'warehouse.duckdb'}",
     }
 
+
+async def test_two_processes_share_one_room(redis_prefix: tuple[str, str], tmp_path: Path) -> None:
+    redis_url, prefix = redis_prefix
+    factory = DatabaseFactory("sqlite", tmp_path)
+    database_url = await factory.new()
+
     def env(n: int) -> dict[str, str]:
-        data = tmp_path / f"p{n}"
-        return {
-            **shared,
-            "DAIHUO_DATA_DIR": str(data),
-            "DAIHUO_WAREHOUSE_URL": f"duckdb:///{data / 'warehouse.duckdb'}",
-        }
+        return process_env(redis_url, prefix, database_url, tmp_path, n)
 
     with (
         ProcessServer(env(1), tmp_path / "p1.log") as p1,
@@ -120,4 +124,36 @@ async def test_two_processes_share_one_room(redis_prefix: tuple[str, str], tmp_p
             assert r.status_code == 200, r.text
             for v in (a, moved, c):
                 assert await v.closed() == 4410
+    factory.cleanup()
+
+
+async def test_a_killed_processs_viewers_leave_the_online_count(
+    redis_prefix: tuple[str, str], tmp_path: Path
+) -> None:
+    redis_url, prefix = redis_prefix
+    factory = DatabaseFactory("sqlite", tmp_path)
+    database_url = await factory.new()
+    p1 = ProcessServer(
+        process_env(redis_url, prefix, database_url, tmp_path, 1), tmp_path / "p1.log"
+    )
+    p2 = ProcessServer(
+        process_env(redis_url, prefix, database_url, tmp_path, 2), tmp_path / "p2.log"
+    )
+    with p1, p2:
+        async with httpx.AsyncClient(base_url=p1.http, timeout=10) as h1:
+            _, sid = await live_session(h1)
+            doomed = []
+            for _ in range(3):
+                v = await Viewer.join(p2.ws, sid, visitor=await visitor_token(h1, sid))
+                await v.expect("snapshot")
+                doomed.append(v)
+            a = await Viewer.join(p1.ws, sid, visitor=await visitor_token(h1, sid))
+            await a.expect("snapshot")
+            await a.until(lambda m: m["type"] == "online" and m["count"] == 4)
+            p2.kill()
+            # Whichever process led the room, the survivor now counts one viewer.
+            await a.until(lambda m: m["type"] == "online" and m["count"] == 1, 8)
+            await a.send({"type": "like", "count": 7})
+            await a.until(lambda m: m["type"] == "likes" and m["total"] == 7)
+            await a.close()
     factory.cleanup()

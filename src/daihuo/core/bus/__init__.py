@@ -17,8 +17,12 @@ from daihuo.core.bus.redis import RedisBus
 __all__ = ["Bus", "Handler", "MemoryBus", "RedisBus", "Unsubscribe", "make_bus", "message_seq"]
 
 
-def make_bus(redis: Redis | None, *, prefix: str, replay: int, keep: int) -> Bus:
+def make_bus(
+    redis: Redis | None, *, prefix: str, replay: int, keep: int, presence_lease_ms: int
+) -> Bus:
     """Redis when configured, else the in-process bus."""
     if redis is None:
         return MemoryBus(replay=replay, keep=keep)
-    return RedisBus(redis, prefix=prefix, replay=replay, keep=keep)
+    return RedisBus(
+        redis, prefix=prefix, replay=replay, keep=keep, presence_lease_ms=presence_lease_ms
+    )

@@ -91,9 +91,16 @@ def _now_ms() -> int:
 
 class RedisBus(Bus):
     def __init__(
-        self, redis: Redis, *, prefix: str = "daihuo:", replay: int = 1000, keep: int = 30
+        self,
+        redis: Redis,
+        *,
+        prefix: str = "daihuo:",
+        replay: int = 1000,
+        keep: int = 30,
+        presence_lease_ms: int = PRESENCE_LEASE_MS,
     ) -> None:
         self.redis = redis
+        self.presence_lease_ms = presence_lease_ms
         self.prefix = prefix
         self.replay_size = replay
         self.keep_size = keep
@@ -207,14 +214,15 @@ class RedisBus(Bus):
         return int(value) if value is not None else 0
 
     async def join(self, topic: str, member: str) -> None:
-        await self.redis.zadd(self._key(topic, "presence"), {member: _now_ms() + PRESENCE_LEASE_MS})
+        expiry = _now_ms() + self.presence_lease_ms
+        await self.redis.zadd(self._key(topic, "presence"), {member: expiry})
 
     async def leave(self, topic: str, member: str) -> None:
         await self.redis.zrem(self._key(topic, "presence"), member)
 
     async def refresh(self, topic: str, members: Sequence[str]) -> None:
         if members:
-            expiry = _now_ms() + PRESENCE_LEASE_MS
+            expiry = _now_ms() + self.presence_lease_ms
             await self.redis.zadd(self._key(topic, "presence"), dict.fromkeys(members, expiry))
 
     async def present(self, topic: str) -> int:
