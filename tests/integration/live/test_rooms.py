@@ -347,7 +347,7 @@ async def test_a_flood_or_an_oversized_message_closes_only_that_connection(env: 
 
 
 async def test_viewer_actions_are_recorded_as_events(env: Env) -> None:
-    _, sid = await live_session(env.http)
+    owner, sid = await live_session(env.http)
     fan = await create_user(env.http, label="fan")
     a = await Viewer.join(env.ws, sid, token=fan.token, device="iphone-15-abc", source="follow")
     await a.expect("snapshot")
@@ -361,11 +361,14 @@ async def test_viewer_actions_are_recorded_as_events(env: Env) -> None:
     assert [e.type for e in events] == ["enter", "comment", "like", "leave"]
     assert {(e.device, e.ip) for e in events} == {("iphone-15-abc", "127.0.0.1")}
     assert events[0].source == "follow" and events[2].count == 3
-    r = await env.http.get(
-        f"/api/v1/sessions/{sid}/report",
-        headers=(await create_user(env.http, label="nobody")).headers,
-    )
-    assert r.status_code in (403, 404)  # the report is the merchant's, not a viewer's
+    r = await env.http.get(f"/api/v1/sessions/{sid}/report", headers=fan.headers)
+    assert r.status_code == 403  # the report is the merchant's, not a viewer's
+    await env.http.post(f"/api/v1/live-sessions/{sid}/end", headers=owner.headers)
+    r = await env.http.get(f"/api/v1/sessions/{sid}/report", headers=owner.headers)
+    assert r.status_code == 200, r.text
+    figures = r.json()["sessions"][sid]
+    assert (figures["viewer_uv"], figures["comment_count"], figures["like_count"]) == (1, 1, 3)
+    assert figures["sources"] == {"follow": {"exposure_uv": 0, "viewer_uv": 1}}
 
 
 @pytest.mark.parametrize(
