@@ -142,27 +142,6 @@ class Viewer:
     held: list[tuple[int, str]] = field(default_factory=list)
 
 
-class TokenBucket:
-    """``burst`` actions at once, then ``rate`` per second."""
-
-    __slots__ = ("burst", "rate", "stamp", "tokens")
-
-    def __init__(self, burst: int, rate: float) -> None:
-        self.burst, self.rate = burst, rate
-        self.tokens = float(burst)
-        self.stamp = time.monotonic()
-
-    def take(self) -> float:
-        """0 if allowed (and taken), else the seconds until the next one is."""
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.rate
-
-
 class Room:
     def __init__(self, hub: RoomHub, session_id: str, tenant_id: str) -> None:
         self.hub = hub
@@ -174,7 +153,6 @@ class Room:
         self._early: dict[int, str] = {}  # arrived past a gap, waiting for it to fill
         self._repair: asyncio.Task[None] | None = None
         self._taps: dict[str, tuple[Viewer, int]] = {}
-        self._buckets: dict[str, TokenBucket] = {}
         self._likes_sent = 0
         self._online_sent = -1
         self._next_online = 0.0
@@ -377,11 +355,12 @@ class Room:
 
     async def comment(self, viewer: Viewer, text: str, ref: str | None) -> None:
         """Rate-limit, mask, broadcast and record one comment; the viewer gets an ack."""
-        bucket = self._buckets.get(viewer.user)
-        if bucket is None:
-            bucket = TokenBucket(self.config.comment_burst, self.config.comment_per_second)
-            self._buckets[viewer.user] = bucket
-        wait = bucket.take()
+        wait = await self.bus.allow(
+            self.session_id,
+            f"comment:{viewer.user}",
+            self.config.comment_burst,
+            self.config.comment_per_second,
+        )
         if wait:
             raise protocol.ProtocolError(
                 "rate-limited", f"Too many comments; try again in {wait:.1f} s."

@@ -136,3 +136,15 @@ async def test_retiring_keeps_open_subscriptions_working(buses: tuple[Bus, Bus])
     assert [message_seq(m) for m in got] == [1]
     assert await b.counter("r", "ended") == 1
     await unsub()
+
+
+async def test_a_rate_limit_is_shared_by_every_process(buses: tuple[Bus, Bus]) -> None:
+    a, b = buses
+    assert await a.allow("r", "comment:u1", 2, 1.0) == 0
+    assert await b.allow("r", "comment:u1", 2, 1.0) == 0
+    wait = await a.allow("r", "comment:u1", 2, 1.0)
+    assert 0 < wait <= 1.0
+    assert await b.allow("r", "comment:u2", 2, 1.0) == 0  # per key
+    assert await b.allow("other", "comment:u1", 2, 1.0) == 0  # per topic
+    await asyncio.sleep(wait + 0.05)
+    assert await b.allow("r", "comment:u1", 2, 1.0) == 0  # refilled

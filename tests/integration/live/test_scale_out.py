@@ -50,6 +50,7 @@ def process_env(
         "DAIHUO_LIVE_LIKES_MS": "50",
         "DAIHUO_LIVE_ONLINE_MS": "100",
         "DAIHUO_LIVE_COMMENT_BURST": "50",
+        "DAIHUO_LIVE_MAX_MESSAGES_PER_SECOND": "200",
         "DAIHUO_LIVE_PRESENCE_LEASE_MS": "1000",
         "DAIHUO_DATA_DIR": str(data),
         "DAIHUO_WAREHOUSE_URL": f"duckdb:///{data / 'warehouse.duckdb'}",
@@ -104,6 +105,22 @@ async def test_two_processes_share_one_room(redis_prefix: tuple[str, str], tmp_p
             assert len(comments(a)) == 6
             for v in (a, b):
                 assert v.seqs() == sorted(set(v.seqs())), "numbers only grow, never repeat"
+
+            # One user's comment allowance holds across processes (burst 50 in all).
+            fan2 = await Viewer.join(p2.ws, sid, token=fan.token)
+            await fan2.expect("snapshot")
+            refused = 0
+            for n in range(60):
+                await (a if n % 2 else fan2).send({"type": "comment", "text": "刷", "ref": "r"})
+            for v in (a, fan2):
+                while True:
+                    try:
+                        msg = await v.recv(1.0)
+                    except TimeoutError:
+                        break
+                    refused += msg["type"] == "error" and msg["code"] == "rate-limited"
+            assert refused >= 60 - 50 + 3 - 1  # a already spent 3 of the burst
+            await fan2.close()
 
             # B moves to process 1 and resumes from what it saw on process 2.
             last = max(b.seqs())

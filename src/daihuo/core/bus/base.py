@@ -66,6 +66,12 @@ class Bus(ABC):
         """A counter's total (0 if never added to)."""
 
     @abstractmethod
+    async def allow(self, topic: str, key: str, burst: int, per_second: float) -> float:
+        """A token bucket shared by every process: 0.0 if ``key`` may act now (and the
+        action is counted), else the seconds until it may. ``burst`` at once, then
+        ``per_second``."""
+
+    @abstractmethod
     async def join(self, topic: str, member: str) -> None:
         """``member`` (one connection) is present."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ class _Topic:
     kept: dict[str, deque[bytes]] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     members: set[str] = field(default_factory=set)
+    buckets: dict[str, tuple[float, float]] = field(default_factory=dict)  # tokens, stamp
     handlers: list[Handler] = field(default_factory=list)
     retired: bool = False
 
@@ -76,6 +78,17 @@ class MemoryBus(Bus):
 
     async def counter(self, topic: str, counter: str) -> int:
         return self._topics[topic].counters[counter]
+
+    async def allow(self, topic: str, key: str, burst: int, per_second: float) -> float:
+        buckets = self._topics[topic].buckets
+        now = time.monotonic()
+        tokens, stamp = buckets.get(key, (float(burst), now))
+        tokens = min(float(burst), tokens + (now - stamp) * per_second)
+        if tokens >= 1:
+            buckets[key] = (tokens - 1, now)
+            return 0.0
+        buckets[key] = (tokens, now)
+        return (1 - tokens) / per_second
 
     async def join(self, topic: str, member: str) -> None:
         self._topics[topic].members.add(member)

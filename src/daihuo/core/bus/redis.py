@@ -3,8 +3,9 @@
 Per topic, under ``<prefix>room:{<topic>}:`` (the braces are a Redis Cluster hash tag:
 a topic's keys share a slot, so one script may touch them all): ``seq`` (INCR), ``buf``
 (the replay list), ``keep:<name>`` (bounded lists such as the last comments), ``ctr`` (a
-hash of counters), ``presence`` (a sorted set: member → lease expiry in ms) and ``lead``
-(the leadership lease); messages go out on the channel ``<prefix>room:{<topic>}``.
+hash of counters), ``presence`` (a sorted set: member → lease expiry in ms), ``lead``
+(the leadership lease) and ``bucket:<key>`` (rate limits); messages go out on the
+channel ``<prefix>room:{<topic>}``.
 
 Publishing is one Lua script — INCR, RPUSH + LTRIM, PUBLISH — so numbering, buffering and
 delivery are atomic and every subscriber receives a topic's messages in sequence order,
@@ -79,6 +80,24 @@ end
 return 0
 """
 
+# A token bucket on Redis's clock (TIME), so every process agrees on it. The time comes
+# from the server; Redis replicates the script's effects, not the script.
+_ALLOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local burst = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(b[1]) or burst
+local ts = tonumber(b[2]) or now
+tokens = math.min(burst, tokens + math.max(now - ts, 0) * rate)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) / rate) end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate) + 1000)
+return wait
+"""
+
 _PRESENT = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 return redis.call('ZCARD', KEYS[1])
@@ -109,6 +128,7 @@ class RedisBus(Bus):
         self._kept = redis.register_script(_KEPT)
         self._lead = redis.register_script(_LEAD)
         self._present = redis.register_script(_PRESENT)
+        self._allow = redis.register_script(_ALLOW)
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._handlers: dict[bytes, list[Handler]] = {}
@@ -212,6 +232,11 @@ class RedisBus(Bus):
     async def counter(self, topic: str, counter: str) -> int:
         value = await self.redis.hget(self._key(topic, "ctr"), counter)
         return int(value) if value is not None else 0
+
+    async def allow(self, topic: str, key: str, burst: int, per_second: float) -> float:
+        keys = [self._key(topic, f"bucket:{key}")]
+        wait_ms = await self._allow(keys=keys, args=[burst, per_second / 1000])
+        return int(wait_ms) / 1000
 
     async def join(self, topic: str, member: str) -> None:
         expiry = _now_ms() + self.presence_lease_ms
