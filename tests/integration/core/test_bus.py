@@ -148,3 +148,23 @@ async def test_a_rate_limit_is_shared_by_every_process(buses: tuple[Bus, Bus]) -
     assert await b.allow("other", "comment:u1", 2, 1.0) == 0  # per topic
     await asyncio.sleep(wait + 0.05)
     assert await b.allow("r", "comment:u1", 2, 1.0) == 0  # refilled
+
+
+async def test_values_expire_and_kept_messages_can_be_forgotten(buses: tuple[Bus, Bus]) -> None:
+    a, b = buses
+    assert await a.get("r", "slow_mode") is None
+    await a.put("r", "slow_mode", 30)
+    await a.put("r", "mute:u1", 1, ttl_ms=100)
+    assert await b.get("r", "slow_mode") == 30
+    assert await b.get("r", "mute:u1") == 1
+    await asyncio.sleep(0.15)
+    assert await b.get("r", "mute:u1") is None
+    for n in range(3):
+        body = json.dumps({"type": "c", "id": f"e{n}"}, separators=(",", ":")).encode()
+        await a.publish("r", body, keep="comments")
+    assert await b.forget("r", "comments", b'"id":"e1"') == 1
+    assert await b.forget("r", "comments", b'"id":"e9"') == 0
+    _, kept = await a.kept("r", ["comments"])
+    assert [json.loads(m)["id"] for m in kept["comments"]] == ["e0", "e2"]
+    _, replayed = await a.replay("r", 0) or (0, [])
+    assert len(replayed) == 3  # history stays

@@ -58,6 +58,19 @@ class Bus(ABC):
         in one atomic step: the lists hold exactly the messages up to that number."""
 
     @abstractmethod
+    async def forget(self, topic: str, name: str, needle: bytes) -> int:
+        """Remove from kept list ``name`` the messages that contain ``needle``; returns
+        how many. (The replay buffer keeps them: it is history, later messages amend it.)"""
+
+    @abstractmethod
+    async def put(self, topic: str, name: str, value: int, ttl_ms: int | None = None) -> None:
+        """Set a value of the topic (for ``ttl_ms`` if given)."""
+
+    @abstractmethod
+    async def get(self, topic: str, name: str) -> int | None:
+        """A value of the topic, ``None`` if unset or expired."""
+
+    @abstractmethod
     async def add(self, topic: str, counter: str, by: int) -> int:
         """Add to a counter; returns the new total."""
 

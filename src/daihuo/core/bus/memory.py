@@ -21,6 +21,7 @@ class _Topic:
     counters: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     members: set[str] = field(default_factory=set)
     buckets: dict[str, tuple[float, float]] = field(default_factory=dict)  # tokens, stamp
+    values: dict[str, tuple[int, float | None]] = field(default_factory=dict)  # value, expiry
     handlers: list[Handler] = field(default_factory=list)
     retired: bool = False
 
@@ -70,6 +71,30 @@ class MemoryBus(Bus):
     async def kept(self, topic: str, names: Sequence[str]) -> tuple[int, dict[str, list[bytes]]]:
         t = self._topics[topic]
         return t.seq, {name: list(t.kept.get(name, ())) for name in names}
+
+    async def forget(self, topic: str, name: str, needle: bytes) -> int:
+        kept = self._topics[topic].kept.get(name)
+        if not kept:
+            return 0
+        keep = [m for m in kept if needle not in m]
+        removed = len(kept) - len(keep)
+        kept.clear()
+        kept.extend(keep)
+        return removed
+
+    async def put(self, topic: str, name: str, value: int, ttl_ms: int | None = None) -> None:
+        expiry = time.monotonic() + ttl_ms / 1000 if ttl_ms is not None else None
+        self._topics[topic].values[name] = (value, expiry)
+
+    async def get(self, topic: str, name: str) -> int | None:
+        values = self._topics[topic].values
+        found = values.get(name)
+        if found is None:
+            return None
+        if found[1] is not None and found[1] <= time.monotonic():
+            del values[name]
+            return None
+        return found[0]
 
     async def add(self, topic: str, counter: str, by: int) -> int:
         counters = self._topics[topic].counters

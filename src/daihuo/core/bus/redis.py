@@ -4,7 +4,8 @@ Per topic, under ``<prefix>room:{<topic>}:`` (the braces are a Redis Cluster has
 a topic's keys share a slot, so one script may touch them all): ``seq`` (INCR), ``buf``
 (the replay list), ``keep:<name>`` (bounded lists such as the last comments), ``ctr`` (a
 hash of counters), ``presence`` (a sorted set: member → lease expiry in ms), ``lead``
-(the leadership lease) and ``bucket:<key>`` (rate limits); messages go out on the
+(the leadership lease), ``bucket:<key>`` (rate limits) and ``val:<name>`` (values such
+as mutes and the slow mode); messages go out on the
 channel ``<prefix>room:{<topic>}``.
 
 Publishing is one Lua script — INCR, RPUSH + LTRIM, PUBLISH — so numbering, buffering and
@@ -98,6 +99,16 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate) + 1000)
 return wait
 """
 
+_FORGET = """
+local removed = 0
+for _, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  if string.find(item, ARGV[1], 1, true) then
+    removed = removed + redis.call('LREM', KEYS[1], 1, item)
+  end
+end
+return removed
+"""
+
 _PRESENT = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 return redis.call('ZCARD', KEYS[1])
@@ -129,6 +140,7 @@ class RedisBus(Bus):
         self._lead = redis.register_script(_LEAD)
         self._present = redis.register_script(_PRESENT)
         self._allow = redis.register_script(_ALLOW)
+        self._forget = redis.register_script(_FORGET)
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._handlers: dict[bytes, list[Handler]] = {}
@@ -226,6 +238,16 @@ class RedisBus(Bus):
             at += 1 + count
         return int(out[0]), lists
 
+    async def forget(self, topic: str, name: str, needle: bytes) -> int:
+        return int(await self._forget(keys=[self._key(topic, f"keep:{name}")], args=[needle]))
+
+    async def put(self, topic: str, name: str, value: int, ttl_ms: int | None = None) -> None:
+        await self.redis.set(self._key(topic, f"val:{name}"), value, px=ttl_ms)
+
+    async def get(self, topic: str, name: str) -> int | None:
+        value = await self.redis.get(self._key(topic, f"val:{name}"))
+        return int(value) if value is not None else None
+
     async def add(self, topic: str, counter: str, by: int) -> int:
         return int(await self.redis.hincrby(self._key(topic, "ctr"), counter, by))
 
@@ -257,11 +279,9 @@ class RedisBus(Bus):
         return bool(await self._lead(keys=[self._key(topic, "lead")], args=[owner, ttl_ms]))
 
     async def retire(self, topic: str) -> None:
-        parts = ("seq", "buf", "ctr", "presence", "lead")
         async with self.redis.pipeline(transaction=False) as pipe:
-            for part in parts:
-                pipe.expire(self._key(topic, part), RETIRED_TTL_S)
-            async for key in self.redis.scan_iter(match=self._key(topic, "keep:*")):
+            # The braces of the hash tag are no glob characters: this matches the topic's keys.
+            async for key in self.redis.scan_iter(match=self._key(topic, "*"), count=1000):
                 pipe.expire(key, RETIRED_TTL_S)
             await pipe.execute()
 
