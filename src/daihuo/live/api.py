@@ -17,11 +17,14 @@ from daihuo.core.types import ResourceId
 from daihuo.live import domain, errors, service
 from daihuo.live.room import RoomHub
 from daihuo.live.schemas import (
+    BanSet,
     LiveSessionCreate,
     LiveSessionRead,
     LiveSessionStart,
+    MuteSet,
     PinSet,
     ProductListSet,
+    SlowModeSet,
     VisitorTokenRead,
     WordListRead,
     WordListSet,
@@ -195,6 +198,78 @@ async def unpin_product(
 ) -> LiveSessionRead:
     """Unpin the product: the room shows none."""
     return await _pin(request, session, principal, session_id, None)
+
+
+MODERATION = problems(*AUTH, *DENIED, errors.LiveSessionNotFound, errors.SessionStateConflict)
+
+
+@router.delete(
+    "/live-sessions/{session_id}/comments/{comment_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=MODERATION,
+)
+async def delete_comment(
+    request: Request,
+    session_id: ResourceId,
+    comment_id: ResourceId,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> None:
+    """Take a comment down: viewers get `comment_deleted`, snapshots no longer show it."""
+    await service.moderate(session, principal, session_id)
+    hub: RoomHub = request.app.state.rooms
+    await hub.delete_comment(session_id, comment_id, by=principal.user_id)
+
+
+@router.post(
+    "/live-sessions/{session_id}/mutes",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=MODERATION,
+)
+async def mute_viewer(
+    request: Request,
+    session_id: ResourceId,
+    data: MuteSet,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> None:
+    """Mute a viewer: their comments are refused for `seconds`."""
+    await service.moderate(session, principal, session_id)
+    hub: RoomHub = request.app.state.rooms
+    await hub.mute(session_id, data.user, data.seconds, by=principal.user_id)
+
+
+@router.post(
+    "/live-sessions/{session_id}/bans",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=MODERATION,
+)
+async def ban_viewer(
+    request: Request,
+    session_id: ResourceId,
+    data: BanSet,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> None:
+    """Ban a viewer from the room: their connections close (4003) and they cannot rejoin."""
+    await service.moderate(session, principal, session_id)
+    hub: RoomHub = request.app.state.rooms
+    await hub.ban(session_id, data.user, by=principal.user_id)
+
+
+@router.put("/live-sessions/{session_id}/slow-mode", responses=MODERATION)
+async def set_slow_mode(
+    request: Request,
+    session_id: ResourceId,
+    data: SlowModeSet,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> SlowModeSet:
+    """Slow mode: each viewer may comment once per `seconds` (0 turns it off)."""
+    await service.moderate(session, principal, session_id)
+    hub: RoomHub = request.app.state.rooms
+    await hub.slow_mode(session_id, data.seconds, by=principal.user_id)
+    return data
 
 
 @router.post(

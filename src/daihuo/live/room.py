@@ -49,6 +49,7 @@ COMMENTS = "comments"  # the bus list of the last comments (for snapshots)
 LIKES = "likes"  # the bus counter of taps
 ENDED = "ended"  # a bus counter set to 1 when the session ends
 PIN = "pin"  # the bus list whose last message is the pinned product
+SLOW_MODE = "slow_mode"  # a bus value: seconds between one user's comments (0 or unset: off)
 # A merchant's word list is read again after this long, so a change made through another
 # process reaches this one's rooms within it (this process's rooms see it at once).
 WORDS_TTL_S = 30.0
@@ -270,10 +271,17 @@ class Room:
                 viewer.last_seq = last
             elif viewer.last_seq < last:
                 self._send_newer(viewer, msgs)
-        if any(_is_ended(m) for _, m in msgs):
-            self.ended = True
-            for viewer in self.viewers.values():
-                viewer.queue.close(protocol.CLOSE_ENDED)
+        for _, m in msgs:
+            kind = _kind(m)
+            if kind == "ended":
+                self.ended = True
+                for viewer in self.viewers.values():
+                    viewer.queue.close(protocol.CLOSE_ENDED)
+            elif kind == "banned":
+                user = json.loads(m)["user"]
+                for viewer in self.viewers.values():
+                    if viewer.user == user:
+                        viewer.queue.close(protocol.CLOSE_BANNED)
 
     def _send_newer(self, viewer: Viewer, msgs: list[tuple[int, str]]) -> None:
         assert viewer.last_seq is not None
@@ -315,6 +323,7 @@ class Room:
         comments = kept[COMMENTS]
         pinned = json.loads(kept[PIN][-1])["item"] if kept[PIN] else None
         likes = await self.bus.counter(self.session_id, LIKES)
+        slow = await self.bus.get(self.session_id, SLOW_MODE)
         online = await self.bus.present(self.session_id)
         n = self.config.snapshot_comments
         texts = [m.decode() for m in comments[-n:]] if n else []
@@ -326,6 +335,7 @@ class Room:
             pinned=pinned,
             online=online,
             likes=likes,
+            slow_mode=slow or 0,
             comments=[],
         )
         # The comments are JSON texts already: splice them in instead of re-encoding.
@@ -355,6 +365,17 @@ class Room:
 
     async def comment(self, viewer: Viewer, text: str, ref: str | None) -> None:
         """Rate-limit, mask, broadcast and record one comment; the viewer gets an ack."""
+        until = await self.bus.get(self.session_id, f"mute:{viewer.user}")
+        if until is not None:
+            left = max(until - int(time.time()), 1)
+            raise protocol.ProtocolError("muted", f"You are muted for another {left} s.")
+        slow = await self.bus.get(self.session_id, SLOW_MODE)
+        if slow:
+            wait = await self.bus.allow(self.session_id, f"slow:{viewer.user}", 1, 1 / slow)
+            if wait:
+                raise protocol.ProtocolError(
+                    "slow-mode", f"Slow mode: one comment per {slow} s; wait {wait:.0f} s."
+                )
         wait = await self.bus.allow(
             self.session_id,
             f"comment:{viewer.user}",
@@ -422,8 +443,10 @@ class Room:
                     self._online_sent = online
 
 
-def _is_ended(message: str) -> bool:
-    return message.startswith('"type":"ended"', message.index(",") + 1)
+def _kind(message: str) -> str:
+    """The type of a room message (``{"seq":n,"type":"…",…}``) without parsing it all."""
+    start = message.index(",") + len(',"type":"')
+    return message[start : message.index('"', start)]
 
 
 class RoomHub:
@@ -494,6 +517,40 @@ class RoomHub:
     async def pinned(self, session_id: str, item: dict[str, Any] | None) -> None:
         """The host pinned ``item`` (or unpinned): tell every viewer (after commit)."""
         await self.bus.publish(session_id, protocol.room_message(PIN, item=item), keep=PIN)
+
+    # --- moderation (the caller checked who may; these act on every process) ---------
+
+    def _audit(self, session_id: str, act: str, by: str | None, **fields: Any) -> None:
+        # shared/spec/events.md has no moderation types yet: the log is the record for now.
+        log.info("moderation", extra={"session": session_id, "act": act, "by": by, **fields})
+
+    async def delete_comment(self, session_id: str, comment_id: str, *, by: str | None) -> None:
+        """Take a comment out of the snapshots and tell viewers to hide it."""
+        await self.bus.forget(session_id, COMMENTS, f'"id":"{comment_id}"'.encode())
+        body = protocol.room_message("comment_deleted", id=comment_id)
+        await self.bus.publish(session_id, body)
+        self._audit(session_id, "delete_comment", by, comment=comment_id)
+
+    async def mute(self, session_id: str, user: str, seconds: int, *, by: str | None) -> None:
+        """``user``'s comments are refused for ``seconds``."""
+        until = int(time.time()) + seconds
+        await self.bus.put(session_id, f"mute:{user}", until, ttl_ms=seconds * 1000)
+        self._audit(session_id, "mute", by, user=user, seconds=seconds)
+
+    async def ban(self, session_id: str, user: str, *, by: str | None) -> None:
+        """``user`` leaves the room (every connection, every process) and cannot rejoin."""
+        await self.bus.put(session_id, f"ban:{user}", 1)
+        await self.bus.publish(session_id, protocol.room_message("banned", user=user))
+        self._audit(session_id, "ban", by, user=user)
+
+    async def banned(self, session_id: str, user: str) -> bool:
+        return await self.bus.get(session_id, f"ban:{user}") is not None
+
+    async def slow_mode(self, session_id: str, seconds: int, *, by: str | None) -> None:
+        """One comment per user per ``seconds`` (0: off)."""
+        await self.bus.put(session_id, SLOW_MODE, seconds)
+        await self.bus.publish(session_id, protocol.room_message(SLOW_MODE, seconds=seconds))
+        self._audit(session_id, "slow_mode", by, seconds=seconds)
 
     async def session_ended(self, session_id: str) -> None:
         """Tell every process's viewers of the session that it ended (after commit)."""

@@ -151,3 +151,28 @@ class WordListSet(BaseModel):
 class WordListRead(BaseModel):
     words: list[str] = Field(description="The merchant's own words.")
     default: list[str] = Field(description="The platform's default list, always applied too.")
+
+
+MAX_MUTE_SECONDS = 24 * 3600
+MAX_SLOW_MODE_SECONDS = 300
+
+
+class MuteSet(BaseModel):
+    model_config = STRICT_INPUT
+
+    user: Identifier = Field(description="The viewer: a user id or an anonymous `anon_…` id.")
+    seconds: int = Field(ge=1, le=MAX_MUTE_SECONDS, description="How long they may not comment.")
+
+
+class BanSet(BaseModel):
+    model_config = STRICT_INPUT
+
+    user: Identifier = Field(description="The viewer: a user id or an anonymous `anon_…` id.")
+
+
+class SlowModeSet(BaseModel):
+    model_config = STRICT_INPUT
+
+    seconds: int = Field(
+        ge=0, le=MAX_SLOW_MODE_SECONDS, description="One comment per user per this long; 0: off."
+    )

@@ -195,6 +195,15 @@ async def pin(
     return (await _read(session, ctx, repo, [live]))[0]
 
 
+async def moderate(session: AsyncSession, ctx: Principal, session_id: str) -> None:
+    """Check that the caller may moderate the session's room now: its merchant's writers,
+    while it is live. (The acts themselves are room state, on the bus.)"""
+    catalog.require_kind(ctx, TenantKind.merchant)
+    live = await _own(LiveRepository(session), session_id)
+    if live.state != LIVE:
+        raise errors.SessionStateConflict(f"The session is {live.state}; its room is not open.")
+
+
 @dataclass(frozen=True)
 class Room:
     """What the public live room knows of its session."""

@@ -93,6 +93,9 @@ async def room_socket(ws: WebSocket, session_id: str) -> None:
         await _close(ws, _CLOSE_FOR[type(exc)], exc.detail)
         return
 
+    if await hub.banned(session_id, admission.user):
+        await _close(ws, protocol.CLOSE_BANNED, "banned from this room")
+        return
     config = hub.config
     viewer = Viewer(
         user=admission.user,

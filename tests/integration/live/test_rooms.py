@@ -634,3 +634,72 @@ async def test_a_message_lost_by_pub_sub_is_fetched_from_the_replay_buffer(
     assert a.seqs() == sorted(set(a.seqs()))
     assert before["seq"] < seq
     await a.close()
+
+
+async def test_the_host_deletes_comments_mutes_bans_and_slows_the_room(env: Env) -> None:
+    owner, sid = await live_session(env.http)
+    host = owner.headers
+    base = f"/api/v1/live-sessions/{sid}"
+    fan = await create_user(env.http, label="fan")
+    troll = await create_user(env.http, label="troll")
+    a = await Viewer.join(env.ws, sid, token=fan.token)
+    t = await Viewer.join(env.ws, sid, token=troll.token)
+    for v in (a, t):
+        await v.expect("snapshot")
+
+    # Delete: viewers are told, later snapshots do not show it.
+    await t.send({"type": "comment", "text": "不该出现的话"})
+    bad = await a.until(lambda m: m["type"] == "comment")
+    r = await env.http.delete(f"{base}/comments/{bad['id']}", headers=host)
+    assert r.status_code == 204, r.text
+    await a.until(lambda m: m["type"] == "comment_deleted" and m["id"] == bad["id"])
+    late = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    assert (await late.expect("snapshot"))["comments"] == []
+
+    # Mute: the troll's comments are refused, others go on.
+    r = await env.http.post(f"{base}/mutes", json={"user": troll.user_id, "seconds": 60},
+                            headers=host)  # fmt: skip
+    assert r.status_code == 204, r.text
+    await t.send({"type": "comment", "text": "我还要说", "ref": "m"})
+    err = await t.expect("error")
+    assert (err["code"], err["ref"]) == ("muted", "m")
+    await a.send({"type": "comment", "text": "我可以说", "ref": "ok"})
+    await a.expect("ack")
+
+    # Slow mode: one comment per user per 30 s; the snapshot says so; 0 lifts it.
+    r = await env.http.put(f"{base}/slow-mode", json={"seconds": 30}, headers=host)
+    assert r.status_code == 200 and r.json() == {"seconds": 30}
+    await a.until(lambda m: m["type"] == "slow_mode" and m["seconds"] == 30)
+    await a.send({"type": "comment", "text": "第一句", "ref": "s1"})
+    await a.expect("ack")
+    await a.send({"type": "comment", "text": "第二句", "ref": "s2"})
+    assert (await a.expect("error"))["code"] == "slow-mode"
+    slow = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    assert (await slow.expect("snapshot"))["slow_mode"] == 30
+    await env.http.put(f"{base}/slow-mode", json={"seconds": 0}, headers=host)
+    await a.until(lambda m: m["type"] == "slow_mode" and m["seconds"] == 0)
+    await a.send({"type": "comment", "text": "第三句", "ref": "s3"})
+    await a.expect("ack")
+
+    # Ban: every connection of the troll closes and it cannot come back; the room goes on.
+    t2 = await Viewer.join(env.ws, sid, token=troll.token)
+    await t2.expect("snapshot")
+    r = await env.http.post(f"{base}/bans", json={"user": troll.user_id}, headers=host)
+    assert r.status_code == 204, r.text
+    assert await t.closed() == 4003
+    assert await t2.closed() == 4003
+    again = await Viewer.join(env.ws, sid, token=troll.token)
+    assert await again.closed() == 4003
+    await a.send({"type": "comment", "text": "清静了", "ref": "after"})
+    await a.expect("ack")
+
+    # Bad requests change nothing; other merchants cannot moderate.
+    r = await env.http.put(f"{base}/slow-mode", json={"seconds": 301}, headers=host)
+    assert r.status_code == 422
+    rival = await create_user(env.http, label="rival", tenant_kind="merchant")
+    r = await env.http.post(f"{base}/bans", json={"user": fan.user_id}, headers=rival.headers)
+    assert r.status_code == 404
+    await a.send({"type": "ping"})
+    await a.expect("pong")
+    for v in (a, late, slow):
+        await v.close()

@@ -134,6 +134,15 @@ async def test_two_processes_share_one_room(redis_prefix: tuple[str, str], tmp_p
             assert moved.seqs()[0] == last + 1
             assert moved.seqs() == sorted(set(moved.seqs()))
 
+            # A ban through process 1 closes the viewer on process 2; it cannot rejoin.
+            troll = await Viewer.join(p2.ws, sid, visitor=await visitor_token(h2, sid))
+            who = (await troll.expect("snapshot"))["you"]["user"]
+            r = await h1.post(
+                f"/api/v1/live-sessions/{sid}/bans", json={"user": who}, headers=owner.headers
+            )
+            assert r.status_code == 204, r.text
+            assert await troll.closed() == 4003
+
             # Ending through process 2 closes the room on process 1.
             c = await Viewer.join(p2.ws, sid, visitor=await visitor_token(h2, sid))
             await c.expect("snapshot")

@@ -356,6 +356,24 @@ LIVE: dict[tuple[str, str], Spec] = {
     ("DELETE", "/api/v1/live-sessions/{session_id}/pin"): Spec(
         "/api/v1/live-sessions/{live_a}/pin", None, _statuses(409, MERCHANT_WRITERS)
     ),
+    # Moderation is the merchant writers' while the room is open: a 409 for the scheduled
+    # session (the acts are room state on the bus, so no row changes either way).
+    ("DELETE", "/api/v1/live-sessions/{session_id}/comments/{comment_id}"): Spec(
+        "/api/v1/live-sessions/{live_a}/comments/evt_X", None, _statuses(409, MERCHANT_WRITERS)
+    ),
+    ("POST", "/api/v1/live-sessions/{session_id}/mutes"): Spec(
+        "/api/v1/live-sessions/{live_a}/mutes",
+        {"user": "anon_x", "seconds": 60},
+        _statuses(409, MERCHANT_WRITERS),
+    ),
+    ("POST", "/api/v1/live-sessions/{session_id}/bans"): Spec(
+        "/api/v1/live-sessions/{live_a}/bans", {"user": "anon_x"}, _statuses(409, MERCHANT_WRITERS)
+    ),
+    ("PUT", "/api/v1/live-sessions/{session_id}/slow-mode"): Spec(
+        "/api/v1/live-sessions/{live_a}/slow-mode",
+        {"seconds": 10},
+        _statuses(409, MERCHANT_WRITERS),
+    ),
     # The room is public: anyone, signed in or not, may get a visitor token (no row changes).
     ("POST", "/api/v1/live-sessions/{session_id}/visitor-token"): Spec(
         "/api/v1/live-sessions/{live_a}/visitor-token", None, _statuses(201, set(ACTORS))
