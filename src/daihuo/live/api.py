@@ -18,6 +18,7 @@ from daihuo.live import domain, errors, service
 from daihuo.live.room import RoomHub
 from daihuo.live.schemas import (
     BanSet,
+    CommentPinSet,
     LiveSessionCreate,
     LiveSessionRead,
     LiveSessionStart,
@@ -219,6 +220,45 @@ async def delete_comment(
     await service.moderate(session, principal, session_id)
     hub: RoomHub = request.app.state.rooms
     await hub.delete_comment(session_id, comment_id, by=principal.user_id)
+
+
+@router.put(
+    "/live-sessions/{session_id}/pinned-comment",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(
+        *AUTH, *DENIED, errors.LiveSessionNotFound, errors.SessionStateConflict,
+        errors.CommentNotFound,
+    ),
+)  # fmt: skip
+async def pin_comment(
+    request: Request,
+    session_id: ResourceId,
+    data: CommentPinSet,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> None:
+    """Pin one of the room's recent comments above the others."""
+    await service.moderate(session, principal, session_id)
+    hub: RoomHub = request.app.state.rooms
+    if not await hub.pin_comment(session_id, data.comment_id, by=principal.user_id):
+        raise errors.CommentNotFound("Only one of the room's recent comments can be pinned.")
+
+
+@router.delete(
+    "/live-sessions/{session_id}/pinned-comment",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=MODERATION,
+)
+async def unpin_comment(
+    request: Request,
+    session_id: ResourceId,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> None:
+    """Unpin the pinned comment."""
+    await service.moderate(session, principal, session_id)
+    hub: RoomHub = request.app.state.rooms
+    await hub.pin_comment(session_id, None, by=principal.user_id)
 
 
 @router.post(

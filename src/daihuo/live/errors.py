@@ -35,3 +35,7 @@ class ViewerUnauthorized(Unauthorized):
 
 class NotInSession(ValidationFailed):
     slug, title = "not-in-session", "Not in the session's product list"
+
+
+class CommentNotFound(NotFound):
+    slug, title = "comment-not-found", "No such recent comment"

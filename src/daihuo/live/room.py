@@ -49,6 +49,7 @@ COMMENTS = "comments"  # the bus list of the last comments (for snapshots)
 LIKES = "likes"  # the bus counter of taps
 ENDED = "ended"  # a bus counter set to 1 when the session ends
 PIN = "pin"  # the bus list whose last message is the pinned product
+PINNED_COMMENT = "pinned_comment"  # the bus list whose last message is the pinned comment
 SLOW_MODE = "slow_mode"  # a bus value: seconds between one user's comments (0 or unset: off)
 # A merchant's word list is read again after this long, so a change made through another
 # process reaches this one's rooms within it (this process's rooms see it at once).
@@ -319,9 +320,11 @@ class Room:
             viewer.queue.close(protocol.CLOSE_ENDED)
 
     async def _snapshot(self, viewer: Viewer) -> int:
-        last, kept = await self.bus.kept(self.session_id, [COMMENTS, PIN])
+        last, kept = await self.bus.kept(self.session_id, [COMMENTS, PIN, PINNED_COMMENT])
         comments = kept[COMMENTS]
         pinned = json.loads(kept[PIN][-1])["item"] if kept[PIN] else None
+        pins = kept[PINNED_COMMENT]
+        pinned_comment = json.loads(pins[-1])["comment"] if pins else None
         likes = await self.bus.counter(self.session_id, LIKES)
         slow = await self.bus.get(self.session_id, SLOW_MODE)
         online = await self.bus.present(self.session_id)
@@ -333,6 +336,7 @@ class Room:
             session=self.session_id,
             you={"user": viewer.user, "anonymous": viewer.anonymous},
             pinned=pinned,
+            pinned_comment=pinned_comment,
             online=online,
             likes=likes,
             slow_mode=slow or 0,
@@ -526,10 +530,32 @@ class RoomHub:
 
     async def delete_comment(self, session_id: str, comment_id: str, *, by: str | None) -> None:
         """Take a comment out of the snapshots and tell viewers to hide it."""
-        await self.bus.forget(session_id, COMMENTS, f'"id":"{comment_id}"'.encode())
+        needle = f'"id":"{comment_id}"'.encode()
+        await self.bus.forget(session_id, COMMENTS, needle)
         body = protocol.room_message("comment_deleted", id=comment_id)
         await self.bus.publish(session_id, body)
+        _, kept = await self.bus.kept(session_id, [PINNED_COMMENT])
+        if kept[PINNED_COMMENT] and needle in kept[PINNED_COMMENT][-1]:
+            unpin = protocol.room_message(PINNED_COMMENT, comment=None)
+            await self.bus.publish(session_id, unpin, keep=PINNED_COMMENT)
         self._audit(session_id, "delete_comment", by, comment=comment_id)
+
+    async def pin_comment(self, session_id: str, comment_id: str | None, *, by: str | None) -> bool:
+        """Pin one of the recent comments above the others (``None``: unpin); False if
+        ``comment_id`` is not among the recent comments."""
+        comment = None
+        if comment_id is not None:
+            _, kept = await self.bus.kept(session_id, [COMMENTS])
+            needle = f'"id":"{comment_id}"'.encode()
+            found = [m for m in kept[COMMENTS] if needle in m]
+            if not found:
+                return False
+            comment = json.loads(found[-1])
+            del comment["seq"]
+        body = protocol.room_message(PINNED_COMMENT, comment=comment)
+        await self.bus.publish(session_id, body, keep=PINNED_COMMENT)
+        self._audit(session_id, "pin_comment", by, comment=comment_id)
+        return True
 
     async def mute(self, session_id: str, user: str, seconds: int, *, by: str | None) -> None:
         """``user``'s comments are refused for ``seconds``."""

@@ -176,3 +176,9 @@ class SlowModeSet(BaseModel):
     seconds: int = Field(
         ge=0, le=MAX_SLOW_MODE_SECONDS, description="One comment per user per this long; 0: off."
     )
+
+
+class CommentPinSet(BaseModel):
+    model_config = STRICT_INPUT
+
+    comment_id: Identifier = Field(description="One of the room's recent comments (`id`).")

@@ -703,3 +703,33 @@ async def test_the_host_deletes_comments_mutes_bans_and_slows_the_room(env: Env)
     await a.expect("pong")
     for v in (a, late, slow):
         await v.close()
+
+
+async def test_the_host_pins_a_recent_comment(env: Env) -> None:
+    owner, sid = await live_session(env.http)
+    base = f"/api/v1/live-sessions/{sid}"
+    a = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    assert (await a.expect("snapshot"))["pinned_comment"] is None
+    await a.send({"type": "comment", "text": "请问有没有小样？"})
+    asked = await a.until(lambda m: m["type"] == "comment")
+    r = await env.http.put(
+        f"{base}/pinned-comment", json={"comment_id": asked["id"]}, headers=owner.headers
+    )
+    assert r.status_code == 204, r.text
+    pin = await a.until(lambda m: m["type"] == "pinned_comment")
+    assert pin["comment"] == {k: v for k, v in asked.items() if k != "seq"}
+    b = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    assert (await b.expect("snapshot"))["pinned_comment"] == pin["comment"]
+    r = await env.http.put(
+        f"{base}/pinned-comment", json={"comment_id": "evt_NOPE"}, headers=owner.headers
+    )
+    problem(r, 404, "comment-not-found")
+    # Deleting the pinned comment unpins it.
+    await env.http.delete(f"{base}/comments/{asked['id']}", headers=owner.headers)
+    await b.until(lambda m: m["type"] == "pinned_comment" and m["comment"] is None)
+    c = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
+    assert (await c.expect("snapshot"))["pinned_comment"] is None
+    r = await env.http.delete(f"{base}/pinned-comment", headers=owner.headers)
+    assert r.status_code == 204
+    for v in (a, b, c):
+        await v.close()

@@ -361,6 +361,14 @@ LIVE: dict[tuple[str, str], Spec] = {
     ("DELETE", "/api/v1/live-sessions/{session_id}/comments/{comment_id}"): Spec(
         "/api/v1/live-sessions/{live_a}/comments/evt_X", None, _statuses(409, MERCHANT_WRITERS)
     ),
+    ("PUT", "/api/v1/live-sessions/{session_id}/pinned-comment"): Spec(
+        "/api/v1/live-sessions/{live_a}/pinned-comment",
+        {"comment_id": "evt_X"},
+        _statuses(409, MERCHANT_WRITERS),
+    ),
+    ("DELETE", "/api/v1/live-sessions/{session_id}/pinned-comment"): Spec(
+        "/api/v1/live-sessions/{live_a}/pinned-comment", None, _statuses(409, MERCHANT_WRITERS)
+    ),
     ("POST", "/api/v1/live-sessions/{session_id}/mutes"): Spec(
         "/api/v1/live-sessions/{live_a}/mutes",
         {"user": "anon_x", "seconds": 60},
