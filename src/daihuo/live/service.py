@@ -257,8 +257,8 @@ async def admit_viewer(
     key: bytes,
 ) -> Admission:
     """Check that the session's room is open and who the viewer is: a signed-in user (a
-    bearer token, else the browser session cookie) or an anonymous visitor whose token
-    was signed for this very session."""
+    bearer token), an anonymous visitor whose token was signed for this very session, or
+    else the user of the browser's session cookie."""
     found = await room(session, session_id)
     if found is None:
         raise errors.LiveSessionNotFound()
@@ -266,6 +266,13 @@ async def admit_viewer(
         raise errors.SessionEnded("The session has ended.")
     if found.state != LIVE:
         raise errors.SessionNotLive("The session has not started yet.")
+    # What the hello names explicitly wins over the cookie the browser happens to send:
+    # a stale session cookie must not keep an anonymous viewer out.
+    if bearer is None and visitor is not None:
+        checked = domain.verify_visitor_token(key, visitor, now=int(utcnow().timestamp()))
+        if checked is None or checked.session_id != session_id:
+            raise errors.ViewerUnauthorized("The visitor token is not valid for this session.")
+        return Admission(found, checked.visitor, anonymous=True)
     for secret, via in ((bearer, Via.bearer), (cookie, Via.cookie)):
         if secret is None:
             continue
@@ -274,11 +281,6 @@ async def admit_viewer(
         except (tenancy_errors.InvalidToken, tenancy_errors.TokenExpired) as exc:
             raise errors.ViewerUnauthorized(exc.detail) from None
         return Admission(found, user.id, anonymous=False)
-    if visitor is not None:
-        checked = domain.verify_visitor_token(key, visitor, now=int(utcnow().timestamp()))
-        if checked is None or checked.session_id != session_id:
-            raise errors.ViewerUnauthorized("The visitor token is not valid for this session.")
-        return Admission(found, checked.visitor, anonymous=True)
     raise errors.ViewerUnauthorized("Send a token or a visitor token in the hello.")
 
 

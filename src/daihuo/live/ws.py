@@ -51,8 +51,10 @@ def _same_origin(ws: WebSocket, public_url: str | None) -> bool:
 
 
 async def _close(ws: WebSocket, code: int, reason: str = "") -> None:
+    # A close reason has at most 123 bytes of UTF-8.
+    short = reason.encode()[:120].decode(errors="ignore")
     with contextlib.suppress(Exception):
-        await asyncio.wait_for(ws.close(code, reason[:120]), CLOSE_SECONDS)
+        await asyncio.wait_for(ws.close(code, short), CLOSE_SECONDS)
 
 
 @router.websocket("/ws/rooms/{session_id}")

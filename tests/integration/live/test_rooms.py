@@ -472,6 +472,16 @@ async def test_a_browser_session_cookie_counts_only_from_our_own_pages(env: Env)
     await app.close()
     evil = await join("https://evil.example")
     assert await evil.closed() == 4001
+    # A stale cookie does not keep the browser out when it comes as a visitor.
+    r = await env.http.post("/api/v1/auth/logout", headers={"Cookie": cookie,
+                            "X-CSRF-Token": r.json()["csrf_token"]})  # fmt: skip
+    assert r.status_code == 204, r.text
+    stale = await join(env.server.http)
+    assert await stale.closed() == 4001
+    visitor = Viewer(await connect(url, additional_headers={"Cookie": cookie}, compression=None))
+    await visitor.send({**hello, "visitor": await visitor_token(env.http, sid)})
+    assert (await visitor.expect("snapshot"))["you"]["anonymous"] is True
+    await visitor.close()
 
 
 @pytest.mark.parametrize("room_settings", [{"live_idle_seconds": 0.5}])
