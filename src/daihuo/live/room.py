@@ -20,6 +20,11 @@ Invariants:
 * A viewer's outbox is bounded (:class:`SendQueue`): a viewer that does not keep up gets
   frames dropped with a ``lag`` notice, and is let go after ``live_slow_close_drops``
   drops; the room never waits for a viewer.
+* A gap in the numbers arriving from the bus (pub/sub lost something) is filled from the
+  replay buffer before anything after it is passed on.
+* Moderation is bus state, the same for every process: mutes, the slow mode and rate
+  limits are read on each comment, bans on each join; a ``banned`` message closes the
+  user's connections wherever they are.
 """
 
 from __future__ import annotations
