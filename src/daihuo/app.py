@@ -21,6 +21,7 @@ from daihuo.analytics.publish import ReportPublisher
 from daihuo.catalog.api import router as catalog_router
 from daihuo.catalog.trace_api import router as trace_router
 from daihuo.config import Settings, get_settings
+from daihuo.core.bus import make_bus
 from daihuo.core.db import Database
 from daihuo.core.errors import PROBLEM_JSON, install_error_handlers, problem_type
 from daihuo.core.idempotency import IdempotencyMiddleware
@@ -31,6 +32,9 @@ from daihuo.events.sink import EventSink
 from daihuo.ledger.api import router as ledger_router
 from daihuo.ledger.service import Ledger
 from daihuo.live.api import router as live_router
+from daihuo.live.domain import visitor_key
+from daihuo.live.room import RoomConfig, RoomHub
+from daihuo.live.ws import router as live_ws_router
 from daihuo.orders.api import router as orders_router
 from daihuo.orders.events import HUB as ORDER_HUB
 from daihuo.orders.ledger_feed import LedgerFeeder
@@ -64,6 +68,23 @@ def auth_config(settings: Settings) -> AuthConfig:
     )
 
 
+def room_config(settings: Settings) -> RoomConfig:
+    return RoomConfig(
+        frame_ms=settings.live_frame_ms,
+        likes_ms=settings.live_likes_ms,
+        online_ms=settings.live_online_ms,
+        snapshot_comments=settings.live_snapshot_comments,
+        comment_max_chars=settings.live_comment_max_chars,
+        comment_burst=settings.live_comment_burst,
+        comment_per_second=settings.live_comment_per_second,
+        max_messages_per_second=settings.live_max_messages_per_second,
+        idle_seconds=settings.live_idle_seconds,
+        send_queue=settings.live_send_queue,
+        slow_close_drops=settings.live_slow_close_drops,
+        hold_limit=settings.live_replay_messages,
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -88,6 +109,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.warehouse_url, interval=settings.warehouse_batch_seconds
         )
         unsubscribe = ORDER_HUB.subscribe(app.state.event_sink.record)
+        app.state.rooms = RoomHub(
+            make_bus(
+                app.state.redis,
+                prefix=settings.redis_prefix,
+                replay=settings.live_replay_messages,
+                keep=max(settings.live_snapshot_comments, 1),
+                presence_lease_ms=settings.live_presence_lease_ms,
+            ),
+            app.state.event_sink,
+            visitor_key=visitor_key(settings.resolved_secret_key()),
+            config=room_config(settings),
+            db=app.state.db,
+        )
         app.state.ledger_feeder = LedgerFeeder(
             app.state.db, interval=settings.ledger_feed_interval_seconds
         )
@@ -110,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await app.state.payments.stop()
             await app.state.report_publisher.stop()
             await app.state.ledger_feeder.stop()
+            await app.state.rooms.close()
             unsubscribe()
             await asyncio.to_thread(app.state.event_sink.close)
             await app.state.releaser.stop()
@@ -151,6 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(payments_router)
     app.include_router(settlement_router)
     app.include_router(live_router)
+    app.include_router(live_ws_router)
     app.include_router(analytics_router)
     app.include_router(trace_router)
     app.include_router(provenance_pages)

@@ -101,7 +101,9 @@ def serve(
         port=port or settings.port,
         workers=workers,
         log_config=None,
+        # Frames are encoded once for every viewer: compressing per connection would undo it.
         ws_per_message_deflate=False,
+        ws="websockets-sansio",
     )
 
 

@@ -86,6 +86,25 @@ class Settings(BaseSettings):
     sandbox_callback_max_attempts: int = Field(default=8, ge=1, le=50)
     sandbox_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     sandbox_fail_payments: bool = False
+    # Live rooms (docs/protocol.md). Redis keys and channels of the room bus start with
+    # redis_prefix, so several deployments (or test runs) can share one Redis database.
+    redis_prefix: str = Field(default="daihuo:", min_length=1, max_length=64)
+    live_visitor_token_seconds: int = Field(default=12 * 3600, ge=60, le=30 * 24 * 3600)
+    live_frame_ms: int = Field(default=100, ge=10, le=2000)
+    live_likes_ms: int = Field(default=250, ge=50, le=5000)
+    live_online_ms: int = Field(default=1000, ge=100, le=10_000)
+    # With Redis, a connection counts as online while its process renews its lease: a
+    # killed process's viewers drop out of the online count after at most this long.
+    live_presence_lease_ms: int = Field(default=10_000, ge=500, le=600_000)
+    live_replay_messages: int = Field(default=1000, ge=10, le=100_000)
+    live_snapshot_comments: int = Field(default=30, ge=0, le=200)
+    live_comment_max_chars: int = Field(default=200, ge=1, le=2000)
+    live_comment_burst: int = Field(default=3, ge=1, le=100)
+    live_comment_per_second: float = Field(default=0.5, gt=0, le=100)
+    live_max_messages_per_second: int = Field(default=20, ge=1, le=1000)
+    live_idle_seconds: float = Field(default=60.0, gt=0, le=3600)
+    live_send_queue: int = Field(default=64, ge=1, le=10_000)
+    live_slow_close_drops: int = Field(default=100, ge=1, le=100_000)
 
     @field_validator("redis_url", mode="before")
     @classmethod

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, status
+from datetime import timedelta
+
+from fastapi import APIRouter, Depends, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.catalog import errors as catalog_errors
-from daihuo.core.db import commit
+from daihuo.core.clock import utcnow
+from daihuo.core.db import after_commit, commit
 from daihuo.core.errors import Unauthorized, problems
+from daihuo.core.ids import new_id
 from daihuo.core.pagination import InvalidCursor, Page, PageParams, page_params
 from daihuo.core.types import ResourceId
-from daihuo.live import errors, service
-from daihuo.live.schemas import LiveSessionCreate, LiveSessionRead, ProductListSet
+from daihuo.live import domain, errors, service
+from daihuo.live.room import RoomHub
+from daihuo.live.schemas import (
+    BanSet,
+    CommentPinSet,
+    LiveSessionCreate,
+    LiveSessionRead,
+    LiveSessionStart,
+    MuteSet,
+    PinSet,
+    ProductListSet,
+    SlowModeSet,
+    VisitorTokenRead,
+    WordListRead,
+    WordListSet,
+)
 from daihuo.tenancy import errors as tenancy_errors
 from daihuo.tenancy.deps import get_session, require
 from daihuo.tenancy.domain import Permission, Principal
@@ -90,3 +108,251 @@ async def set_products(
     live = await service.set_products(session, principal, session_id, data.products)
     await commit(session)
     return live
+
+
+def _record_on_commit(request: Request, session: AsyncSession, live: LiveSessionRead) -> None:
+    """After commit: the ``live_start`` / ``live_end`` event, and an ended room closes."""
+    kind = "live_start" if live.state == domain.LIVE else "live_end"
+    at = live.started_at if kind == "live_start" else live.ended_at
+    event = domain.system_event(new_id("evt"), live.id, kind, at or utcnow())
+    hub: RoomHub = request.app.state.rooms
+
+    async def hook() -> None:
+        request.app.state.event_sink.record([event])
+        if kind == "live_end":
+            await hub.session_ended(live.id)
+
+    after_commit(session, hook)
+
+
+@router.post(
+    "/live-sessions/{session_id}/start",
+    responses=problems(*AUTH, *DENIED, errors.LiveSessionNotFound, errors.SessionStateConflict),
+)
+async def start_session(
+    request: Request,
+    session_id: ResourceId,
+    data: LiveSessionStart | None = None,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> LiveSessionRead:
+    """Go live (scheduled → live), optionally with the HLS/FLV stream URL the room plays."""
+    live = await service.start(session, principal, session_id, data or LiveSessionStart())
+    _record_on_commit(request, session, live)
+    await commit(session)
+    return live
+
+
+@router.post(
+    "/live-sessions/{session_id}/end",
+    responses=problems(*AUTH, *DENIED, errors.LiveSessionNotFound, errors.SessionStateConflict),
+)
+async def end_session(
+    request: Request,
+    session_id: ResourceId,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> LiveSessionRead:
+    """End the live session (live → ended); viewers in its room are told and let go."""
+    live = await service.end(session, principal, session_id)
+    _record_on_commit(request, session, live)
+    await commit(session)
+    return live
+
+
+PIN_ERRORS = (errors.LiveSessionNotFound, errors.SessionStateConflict, errors.NotInSession)
+
+
+async def _pin(
+    request: Request, session: AsyncSession, principal: Principal, sid: str, item: str | None
+) -> LiveSessionRead:
+    live = await service.pin(session, principal, sid, item)
+    hub: RoomHub = request.app.state.rooms
+    pinned = live.pinned.model_dump(mode="json") if live.pinned is not None else None
+
+    async def broadcast() -> None:
+        await hub.pinned(sid, pinned)
+
+    after_commit(session, broadcast)
+    await commit(session)
+    return live
+
+
+@router.put("/live-sessions/{session_id}/pin", responses=problems(*AUTH, *DENIED, *PIN_ERRORS))
+async def pin_product(
+    request: Request,
+    session_id: ResourceId,
+    data: PinSet,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> LiveSessionRead:
+    """Pin the product the host explains now (讲解); every viewer of the room sees it."""
+    return await _pin(request, session, principal, session_id, data.item_id)
+
+
+@router.delete("/live-sessions/{session_id}/pin", responses=problems(*AUTH, *DENIED, *PIN_ERRORS))
+async def unpin_product(
+    request: Request,
+    session_id: ResourceId,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> LiveSessionRead:
+    """Unpin the product: the room shows none."""
+    return await _pin(request, session, principal, session_id, None)
+
+
+MODERATION = problems(*AUTH, *DENIED, errors.LiveSessionNotFound, errors.SessionStateConflict)
+
+
+@router.delete(
+    "/live-sessions/{session_id}/comments/{comment_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=MODERATION,
+)
+async def delete_comment(
+    request: Request,
+    session_id: ResourceId,
+    comment_id: ResourceId,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> None:
+    """Take a comment down: viewers get `comment_deleted`, snapshots no longer show it."""
+    await service.moderate(session, principal, session_id)
+    hub: RoomHub = request.app.state.rooms
+    await hub.delete_comment(session_id, comment_id, by=principal.user_id)
+
+
+@router.put(
+    "/live-sessions/{session_id}/pinned-comment",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(
+        *AUTH, *DENIED, errors.LiveSessionNotFound, errors.SessionStateConflict,
+        errors.CommentNotFound,
+    ),
+)  # fmt: skip
+async def pin_comment(
+    request: Request,
+    session_id: ResourceId,
+    data: CommentPinSet,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> None:
+    """Pin one of the room's recent comments above the others."""
+    await service.moderate(session, principal, session_id)
+    hub: RoomHub = request.app.state.rooms
+    if not await hub.pin_comment(session_id, data.comment_id, by=principal.user_id):
+        raise errors.CommentNotFound("Only one of the room's recent comments can be pinned.")
+
+
+@router.delete(
+    "/live-sessions/{session_id}/pinned-comment",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=MODERATION,
+)
+async def unpin_comment(
+    request: Request,
+    session_id: ResourceId,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> None:
+    """Unpin the pinned comment."""
+    await service.moderate(session, principal, session_id)
+    hub: RoomHub = request.app.state.rooms
+    await hub.pin_comment(session_id, None, by=principal.user_id)
+
+
+@router.post(
+    "/live-sessions/{session_id}/mutes",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=MODERATION,
+)
+async def mute_viewer(
+    request: Request,
+    session_id: ResourceId,
+    data: MuteSet,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> None:
+    """Mute a viewer: their comments are refused for `seconds`."""
+    await service.moderate(session, principal, session_id)
+    hub: RoomHub = request.app.state.rooms
+    await hub.mute(session_id, data.user, data.seconds, by=principal.user_id)
+
+
+@router.post(
+    "/live-sessions/{session_id}/bans",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=MODERATION,
+)
+async def ban_viewer(
+    request: Request,
+    session_id: ResourceId,
+    data: BanSet,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> None:
+    """Ban a viewer from the room: their connections close (4003) and they cannot rejoin."""
+    await service.moderate(session, principal, session_id)
+    hub: RoomHub = request.app.state.rooms
+    await hub.ban(session_id, data.user, by=principal.user_id)
+
+
+@router.put("/live-sessions/{session_id}/slow-mode", responses=MODERATION)
+async def set_slow_mode(
+    request: Request,
+    session_id: ResourceId,
+    data: SlowModeSet,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> SlowModeSet:
+    """Slow mode: each viewer may comment once per `seconds` (0 turns it off)."""
+    await service.moderate(session, principal, session_id)
+    hub: RoomHub = request.app.state.rooms
+    await hub.slow_mode(session_id, data.seconds, by=principal.user_id)
+    return data
+
+
+@router.post(
+    "/live-sessions/{session_id}/visitor-token",
+    status_code=status.HTTP_201_CREATED,
+    responses=problems(errors.LiveSessionNotFound, errors.SessionEnded),
+)
+async def visitor_token(
+    request: Request,
+    session_id: ResourceId,
+    session: AsyncSession = Depends(get_session),
+) -> VisitorTokenRead:
+    """A signed token for an anonymous viewer to join the session's room (no sign-in)."""
+    hub: RoomHub = request.app.state.rooms
+    ttl = timedelta(seconds=request.app.state.settings.live_visitor_token_seconds)
+    return await service.visitor_token(session, session_id, key=hub.visitor_key, ttl=ttl)
+
+
+@router.get("/live-words", responses=problems(*AUTH, *DENIED))
+async def get_words(
+    principal: Principal = Depends(require(Permission.sessions_read)),
+    session: AsyncSession = Depends(get_session),
+) -> WordListRead:
+    """The merchant's own sensitive words for comments, besides the default list."""
+    return await service.get_words(session, principal)
+
+
+@router.put("/live-words", responses=problems(*AUTH, *DENIED))
+async def set_words(
+    request: Request,
+    data: WordListSet,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> WordListRead:
+    """Replace the merchant's own sensitive words; its rooms mask them from then on."""
+    words = await service.set_words(session, principal, data.words)
+    hub: RoomHub = request.app.state.rooms
+    tenant_id = principal.tenant_id
+    assert tenant_id is not None
+
+    async def reload() -> None:
+        await hub.words_changed(tenant_id)
+
+    after_commit(session, reload)
+    await commit(session)
+    return words

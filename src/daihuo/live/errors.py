@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from daihuo.core.errors import Conflict, NotFound, ValidationFailed
+from daihuo.core.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 
 
 class LiveSessionNotFound(NotFound):
@@ -15,3 +15,27 @@ class UnknownShowcaseItems(ValidationFailed):
 
 class SessionNotEditable(Conflict):
     slug, title = "session-not-editable", "The session can no longer be changed"
+
+
+class SessionStateConflict(Conflict):
+    slug, title = "session-state-conflict", "The session is not in a state that allows this"
+
+
+class SessionEnded(Conflict):
+    slug, title = "session-ended", "The session has ended"
+
+
+class SessionNotLive(Conflict):
+    slug, title = "session-not-live", "The session has not started yet"
+
+
+class ViewerUnauthorized(Unauthorized):
+    slug, title = "viewer-unauthorized", "Not a valid viewer credential"
+
+
+class NotInSession(ValidationFailed):
+    slug, title = "not-in-session", "Not in the session's product list"
+
+
+class CommentNotFound(NotFound):
+    slug, title = "comment-not-found", "No such recent comment"

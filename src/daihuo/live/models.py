@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from daihuo.core.db import Base, TenantScoped
@@ -18,6 +18,15 @@ class LiveSession(TenantScoped, Base):
     title: Mapped[str] = mapped_column(String(100))
     planned_start: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(16))
+    # The merchant's own HLS or FLV stream, played by the live-room page; none means the
+    # room runs without video (a slideshow of the pinned product).
+    stream_url: Mapped[str | None] = mapped_column(String(500))
+    # The showcase item the host is explaining now (讲解), if any; shown in the room.
+    pinned_item_id: Mapped[str | None] = mapped_column(
+        ForeignKey("showcase_items.id", ondelete="SET NULL")
+    )
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -37,3 +46,16 @@ class LiveSessionItem(TenantScoped, Base):
     )
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
+
+
+class LiveWordList(TenantScoped, Base):
+    """A merchant's own sensitive words for its rooms' comments, on top of the default
+    list; one word per line."""
+
+    __tablename__ = "live_word_lists"
+
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True
+    )
+    words: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]

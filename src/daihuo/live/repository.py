@@ -1,14 +1,21 @@
-"""Every query of the live module; tenant scoping comes from the session (core.db)."""
+"""Every query of the live module; tenant scoping comes from the session (core.db).
+
+One deliberate cross-tenant read: :meth:`LiveRepository.room` finds a session by id for
+its public live room (viewers belong to no tenant); it returns only what the room needs.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import CursorResult, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from daihuo.core.db import UNSCOPED
 from daihuo.core.pagination import PageParams, paginate
-from daihuo.live.models import LiveSession, LiveSessionItem
+from daihuo.live.models import LiveSession, LiveSessionItem, LiveWordList
 
 
 class LiveRepository:
@@ -18,6 +25,32 @@ class LiveRepository:
     async def live_session(self, session_id: str) -> LiveSession | None:
         stmt = select(LiveSession).where(LiveSession.id == session_id)
         return (await self.session.execute(stmt)).scalar()
+
+    async def room(self, session_id: str) -> tuple[str, str] | None:
+        """``(tenant_id, state)`` of any tenant's session, for its public room."""
+        stmt = (
+            select(LiveSession.tenant_id, LiveSession.state)
+            .where(LiveSession.id == session_id)
+            .execution_options(**UNSCOPED)
+        )
+        row = (await self.session.execute(stmt)).first()
+        return None if row is None else (row[0], row[1])
+
+    async def transition(
+        self, live: LiveSession, from_state: str, to_state: str, at: datetime, **values: Any
+    ) -> bool:
+        """Move ``live`` from one state to the next in one conditional UPDATE, so two
+        concurrent requests cannot both make the same step; False if it was not in
+        ``from_state`` (any more)."""
+        stmt = (
+            update(LiveSession)
+            .where(LiveSession.id == live.id, LiveSession.state == from_state)
+            .values(state=to_state, updated_at=at, **values)
+            .execution_options(synchronize_session="fetch")
+        )
+        result = await self.session.execute(stmt)
+        assert isinstance(result, CursorResult)
+        return result.rowcount == 1
 
     async def page(self, params: PageParams) -> tuple[Sequence[LiveSession], str | None]:
         return await paginate(self.session, select(LiveSession), LiveSession.id, params)
@@ -63,6 +96,10 @@ class LiveRepository:
             .limit(limit)
         )
         return list((await self.session.execute(stmt)).scalars())
+
+    async def word_list(self) -> LiveWordList | None:
+        """The session's tenant's own words (scoped like every query)."""
+        return (await self.session.execute(select(LiveWordList))).scalar()
 
     def add(self, obj: object) -> None:
         self.session.add(obj)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, Field
 
@@ -48,6 +49,51 @@ class ProductListSet(BaseModel):
     products: ProductList
 
 
+MAX_STREAM_URL = 500
+
+
+def _stream_url(value: str) -> str:
+    # The page hands this URL to hls.js / mpegts.js: only absolute http(s) URLs, no
+    # credentials, no spaces or control characters, no javascript: or data: schemes.
+    if len(value) > MAX_STREAM_URL:
+        raise ValueError(f"must be at most {MAX_STREAM_URL} characters")
+    if not value.isascii() or any(c.isspace() or ord(c) < 0x20 or c == "\x7f" for c in value):
+        raise ValueError("must be an ASCII URL without spaces or control characters")
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"is not a URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an absolute http:// or https:// URL (HLS or FLV)")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not carry a user name or password")
+    del port
+    return value
+
+
+StreamUrl = Annotated[
+    str,
+    AfterValidator(_stream_url),
+    Field(
+        description="The HLS (.m3u8) or FLV stream the live-room page plays.",
+        examples=["https://live.example.com/app/room1.m3u8"],
+    ),
+]
+
+
+class LiveSessionStart(BaseModel):
+    model_config = STRICT_INPUT
+
+    stream_url: StreamUrl | None = None
+
+
+class VisitorTokenRead(BaseModel):
+    token: str = Field(description="Send it in the WebSocket hello as `visitor`.")
+    visitor: str = Field(description="The anonymous viewer id the room and the events use.")
+    expires_at: datetime
+
+
 class SessionProduct(BaseModel):
     position: int = Field(description="1 for the first product explained, then 2, 3, …")
     item_id: str
@@ -56,11 +102,83 @@ class SessionProduct(BaseModel):
     price: int = Field(description="The merchant's selling price in fen.")
 
 
+class PinSet(BaseModel):
+    model_config = STRICT_INPUT
+
+    item_id: Identifier = Field(description="A showcase item of the session's product list.")
+
+
 class LiveSessionRead(BaseModel):
     id: str
     title: str
     planned_start: datetime
     state: str
+    stream_url: str | None
+    pinned: SessionProduct | None = Field(description="The product being explained now.")
+    started_at: datetime | None
+    ended_at: datetime | None
     products: list[SessionProduct]
     created_at: datetime
     updated_at: datetime
+
+
+MAX_WORDS = 2000
+MAX_WORD_CHARS = 20
+
+
+def _words(words: list[str]) -> list[str]:
+    out: list[str] = []
+    for w in words:
+        if not w.strip() or len(w) > MAX_WORD_CHARS:
+            raise ValueError(f"each word has 1 to {MAX_WORD_CHARS} characters")
+        if any(not c.isprintable() for c in w):
+            raise ValueError("words must not hold control characters or line breaks")
+        if w not in out:
+            out.append(w)
+    return out
+
+
+class WordListSet(BaseModel):
+    model_config = STRICT_INPUT
+
+    words: Annotated[
+        list[str],
+        Field(max_length=MAX_WORDS, description="The merchant's own words; repeats are dropped."),
+        AfterValidator(_words),
+    ]
+
+
+class WordListRead(BaseModel):
+    words: list[str] = Field(description="The merchant's own words.")
+    default: list[str] = Field(description="The platform's default list, always applied too.")
+
+
+MAX_MUTE_SECONDS = 24 * 3600
+MAX_SLOW_MODE_SECONDS = 300
+
+
+class MuteSet(BaseModel):
+    model_config = STRICT_INPUT
+
+    user: Identifier = Field(description="The viewer: a user id or an anonymous `anon_…` id.")
+    seconds: int = Field(ge=1, le=MAX_MUTE_SECONDS, description="How long they may not comment.")
+
+
+class BanSet(BaseModel):
+    model_config = STRICT_INPUT
+
+    user: Identifier = Field(description="The viewer: a user id or an anonymous `anon_…` id.")
+
+
+class SlowModeSet(BaseModel):
+    model_config = STRICT_INPUT
+
+    seconds: int = Field(
+        ge=0, le=MAX_SLOW_MODE_SECONDS, description="One comment per user per this long; 0: off."
+    )
+
+
+class CommentPinSet(BaseModel):
+    model_config = STRICT_INPUT
+
+    comment_id: Identifier = Field(description="One of the room's recent comments (`id`).")

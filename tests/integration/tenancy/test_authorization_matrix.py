@@ -366,6 +366,60 @@ LIVE: dict[tuple[str, str], Spec] = {
         {"products": []},
         _statuses(200, MERCHANT_WRITERS),
     ),
+    # Going live is the merchant writers' (the world's session is scheduled); ending it is
+    # too, but a scheduled session cannot end: they get past authorization to a 409.
+    ("POST", "/api/v1/live-sessions/{session_id}/start"): Spec(
+        "/api/v1/live-sessions/{live_a}/start",
+        {"stream_url": "https://live.example.com/app/a.m3u8"},
+        _statuses(200, MERCHANT_WRITERS),
+    ),
+    ("POST", "/api/v1/live-sessions/{session_id}/end"): Spec(
+        "/api/v1/live-sessions/{live_a}/end", None, _statuses(409, MERCHANT_WRITERS)
+    ),
+    # Pinning is for live sessions: the writers get past authorization to a 409.
+    ("PUT", "/api/v1/live-sessions/{session_id}/pin"): Spec(
+        "/api/v1/live-sessions/{live_a}/pin",
+        {"item_id": "{item_a}"},
+        _statuses(409, MERCHANT_WRITERS),
+    ),
+    ("DELETE", "/api/v1/live-sessions/{session_id}/pin"): Spec(
+        "/api/v1/live-sessions/{live_a}/pin", None, _statuses(409, MERCHANT_WRITERS)
+    ),
+    # Moderation is the merchant writers' while the room is open: a 409 for the scheduled
+    # session (the acts are room state on the bus, so no row changes either way).
+    ("DELETE", "/api/v1/live-sessions/{session_id}/comments/{comment_id}"): Spec(
+        "/api/v1/live-sessions/{live_a}/comments/evt_X", None, _statuses(409, MERCHANT_WRITERS)
+    ),
+    ("PUT", "/api/v1/live-sessions/{session_id}/pinned-comment"): Spec(
+        "/api/v1/live-sessions/{live_a}/pinned-comment",
+        {"comment_id": "evt_X"},
+        _statuses(409, MERCHANT_WRITERS),
+    ),
+    ("DELETE", "/api/v1/live-sessions/{session_id}/pinned-comment"): Spec(
+        "/api/v1/live-sessions/{live_a}/pinned-comment", None, _statuses(409, MERCHANT_WRITERS)
+    ),
+    ("POST", "/api/v1/live-sessions/{session_id}/mutes"): Spec(
+        "/api/v1/live-sessions/{live_a}/mutes",
+        {"user": "anon_x", "seconds": 60},
+        _statuses(409, MERCHANT_WRITERS),
+    ),
+    ("POST", "/api/v1/live-sessions/{session_id}/bans"): Spec(
+        "/api/v1/live-sessions/{live_a}/bans", {"user": "anon_x"}, _statuses(409, MERCHANT_WRITERS)
+    ),
+    ("PUT", "/api/v1/live-sessions/{session_id}/slow-mode"): Spec(
+        "/api/v1/live-sessions/{live_a}/slow-mode",
+        {"seconds": 10},
+        _statuses(409, MERCHANT_WRITERS),
+    ),
+    # The room is public: anyone, signed in or not, may get a visitor token (no row changes).
+    ("POST", "/api/v1/live-sessions/{session_id}/visitor-token"): Spec(
+        "/api/v1/live-sessions/{live_a}/visitor-token", None, _statuses(201, set(ACTORS))
+    ),
+    # A merchant's own sensitive words for its rooms' comments.
+    ("GET", "/api/v1/live-words"): Spec("/api/v1/live-words", None, _statuses(200, MERCHANT_STAFF)),
+    ("PUT", "/api/v1/live-words"): Spec(
+        "/api/v1/live-words", {"words": ["竞品店名"]}, _statuses(200, MERCHANT_WRITERS)
+    ),
     # The world's session has no events: its staff get past authorization to a 404
     # no-events-yet (the figures themselves are tests/integration/analytics').
     ("GET", "/api/v1/sessions/{session_id}/report"): Spec(
