@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -28,6 +29,7 @@ from daihuo.core.idempotency import IdempotencyMiddleware
 from daihuo.core.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from daihuo.core.redis import make_redis
 from daihuo.core.storage import make_storage
+from daihuo.demo import run_live_session
 from daihuo.events.sink import EventSink
 from daihuo.ledger.api import router as ledger_router
 from daihuo.ledger.service import Ledger
@@ -130,6 +132,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.db, app.state.event_sink, interval=settings.ledger_feed_interval_seconds
         )
         await app.state.report_publisher.start()
+        demo = (
+            asyncio.create_task(run_live_session(app.state, settings), name="daihuo-demo-live")
+            if settings.demo_live_session
+            else None
+        )
         app.state.payments = (
             Payments.from_settings(app.state.db, settings, app)
             if settings.payments_sandbox
@@ -142,6 +149,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if app.state.payments is not None:
                 await app.state.payments.stop()
+            if demo is not None:
+                demo.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await demo
             await app.state.report_publisher.stop()
             await app.state.ledger_feeder.stop()
             await app.state.rooms.close()

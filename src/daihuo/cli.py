@@ -281,7 +281,18 @@ def demo(
     if info.products:
         out.print(
             f"Seeded        {info.products} products in the supply pool, 3 merchants' "
-            f"showcases, live session {info.live_session}, {info.orders} paid orders"
+            f"showcases, {info.orders} paid and settled orders"
+        )
+    if info.live_session and not no_serve:
+        settings.demo_live_session = info.live_session
+        minutes = settings.demo_live_minutes / settings.demo_live_speed
+        out.print(
+            f"Live session  {info.live_session} goes live in a few seconds with "
+            f"{settings.demo_live_viewers:,} simulated viewers for about {minutes:.0f} min\n"
+            f"              room  ws://{settings.host}:{port or settings.port}/ws/rooms/"
+            f"{info.live_session}\n"
+            f"              report {base}/api/v1/sessions/{info.live_session}/report "
+            "(merchant's token)"
         )
     for line in info.lines:
         out.print(line, highlight=False)

@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     # The server appends recorded events to the warehouse every warehouse_batch_seconds:
     # a crash loses at most that much (docs/analytics.md).
     warehouse_batch_seconds: float = Field(default=1.0, gt=0, le=60)
+    # `daihuo demo` names its scheduled session here: the server then runs it live with a
+    # simulated audience (demo_live_viewers over demo_live_minutes, replayed demo_live_speed
+    # times faster than real time). Empty: no demo session.
+    demo_live_session: str = ""
+    demo_live_viewers: int = Field(default=3000, ge=1, le=100_000)
+    demo_live_minutes: float = Field(default=60.0, ge=10, le=600)
+    demo_live_speed: float = Field(default=20.0, gt=0, le=10_000)
     redis_url: str | None = None
     secret_key: SecretStr | None = None
 

@@ -12,14 +12,20 @@ already there alone.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import secrets
 import struct
+import tempfile
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from daihuo.analytics import engine
 from daihuo.catalog import service as catalog
 from daihuo.catalog import trace
 from daihuo.catalog.schemas import (
@@ -31,21 +37,26 @@ from daihuo.catalog.schemas import (
 )
 from daihuo.config import Settings
 from daihuo.core.db import Database, commit
+from daihuo.core.ids import new_id
 from daihuo.core.pagination import PageParams
 from daihuo.core.storage import make_storage
 from daihuo.ledger.service import Ledger
 from daihuo.live import service as live
-from daihuo.live.schemas import LiveSessionCreate
+from daihuo.live.domain import system_event
+from daihuo.live.errors import SessionStateConflict
+from daihuo.live.schemas import LiveSessionCreate, LiveSessionStart
 from daihuo.orders import service as orders
 from daihuo.orders.ledger_feed import LedgerFeeder
 from daihuo.orders.schemas import OrderCreate
 from daihuo.settlement.service import Policy
 from daihuo.simulator.corpus import catalogue
+from daihuo.simulator.replay import rebase, replay, simulated_session
 from daihuo.tenancy import service
 from daihuo.tenancy.domain import Principal, TenantKind, Via
 from daihuo.tenancy.errors import EmailTaken
 from daihuo.tenancy.schemas import SignupRequest
 
+log = logging.getLogger("daihuo.demo")
 DEMO_PASSWORD = "daihuo-demo-2026"  # noqa: S105 - a published demo credential on a local database
 
 # (e-mail, display name, tenant kind, tenant name, catalogue categories)
@@ -174,6 +185,7 @@ async def _commerce(db: Database, settings: Settings, actors: list[_Actor], info
         product = existing[0].id
         batches, _ = await _in(db, first, lambda s: trace.list_batches(s, first, product, page))
         info.provenance = batches[0].page_url if batches else None
+        info.live_session = await _next_session(db, merchants[0].principal)
         return
     storage = make_storage(settings.storage_url or str(settings.data_dir / "files"))
     listed: dict[str, list[tuple[str, int]]] = {}  # category -> (product id, price)
@@ -239,6 +251,23 @@ async def _trace(db: Database, supplier: Principal, product_id: str) -> str:
             lambda s, d=data: trace.record_step(s, supplier, product_id, batch.id, d),
         )
     return trace.page_url(batch.public_id)
+
+
+async def _next_session(db: Database, host: Principal) -> str:
+    """A scheduled session of the demo merchant: the one waiting, or a new one like it."""
+    many = PageParams(limit=200, cursor=None)
+    sessions, _ = await _in(db, host, lambda s: live.list_sessions(s, host, many))
+    waiting = [s for s in sessions if s.state == "scheduled"]
+    if waiting:
+        return str(waiting[-1].id)
+    items, _ = await _in(db, host, lambda s: catalog.list_showcase(s, host, many))
+    again = LiveSessionCreate(
+        title="小美直播间 · 返场专场",
+        planned_start=datetime.now(UTC) + timedelta(minutes=5),
+        products=[i.id for i in items[:8]],
+    )
+    made = await _in(db, host, lambda s: live.schedule(s, host, again))
+    return str(made.id)
 
 
 async def _orders(
@@ -307,3 +336,63 @@ def _png(rgb: tuple[int, int, int], n: int, size: int = 96) -> bytes:
         + chunk(b"IDAT", zlib.compress(bytes(rows)))
         + chunk(b"IEND", b"")
     )
+
+
+# --- the demo's live session -----------------------------------------------------------
+
+
+async def run_live_session(state: Any, settings: Settings) -> dict[str, Any] | None:
+    """Take the demo's scheduled session live, give it a simulated audience (replayed at
+    ``demo_live_speed`` times real time into the server's event sink), end it, and return
+    its report. Started by the app when ``DAIHUO_DEMO_LIVE_SESSION`` names a session."""
+    sid = settings.demo_live_session
+    db: Database = state.db
+    await asyncio.sleep(2)  # let the server finish starting
+    async with db.session(all_tenants=True) as session:
+        email = "merchant@daihuo.local"
+        user = await service.get_user(session, await service.user_id_of_email(session, email))
+        tenant = (await service.memberships_of_email(session, email))[0]
+        host = await service.principal_for_user(session, user, via=Via.bearer, tenant_id=tenant)
+    try:
+        started = await _in(db, host, lambda s: live.start(s, host, sid, LiveSessionStart()))
+    except SessionStateConflict:
+        log.warning("demo session %s is not scheduled any more; nothing to run", sid)
+        return None
+    at = started.started_at or datetime.now(UTC)
+    state.event_sink.record([system_event(new_id("evt"), sid, "live_start", at)])
+    with tempfile.TemporaryDirectory(prefix="daihuo-demo-") as tmp:
+        events = await asyncio.to_thread(
+            simulated_session,
+            viewers=settings.demo_live_viewers,
+            seed=secrets.randbelow(1_000_000),
+            workdir=Path(tmp),
+            minutes=settings.demo_live_minutes,
+        )
+    timed = [
+        t
+        for t in rebase(events, session=sid, start=at, speed=settings.demo_live_speed)
+        if t.event["type"] not in ("live_start", "live_end")  # the server records its own
+    ]
+    log.info(
+        "demo session %s is live: %d simulated events over %.0f s",
+        sid,
+        len(timed),
+        timed[-1].offset if timed else 0,
+    )
+    await replay(timed, state.event_sink.record)
+    ended = await _in(db, host, lambda s: live.end(s, host, sid))
+    state.event_sink.record(
+        [system_event(new_id("evt"), sid, "live_end", ended.ended_at or datetime.now(UTC))]
+    )
+    await state.rooms.session_ended(sid)
+    figures: dict[str, Any] | None = await asyncio.to_thread(
+        lambda: engine.session_report(state.event_sink.flushed(), sid)
+    )
+    if figures is not None:
+        keys = ("viewer_uv", "pcu", "comment_count", "like_count", "order_count", "gmv")
+        log.info(
+            "demo session %s ended: %s",
+            sid,
+            ", ".join(f"{k} {figures.get(k)}" for k in keys),
+        )
+    return figures

@@ -4,6 +4,7 @@ the log with proofs that verify."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from pathlib import Path
 
@@ -71,3 +72,42 @@ async def test_the_demo_seed_is_reachable_and_verifiable(database_url: str, tmp_
             assert merkle.verify_inclusion(
                 leaf, link["index"], checkpoint.size, path, checkpoint.root
             )
+
+
+async def test_the_demo_session_runs_live_and_its_report_is_logged(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(database_url, tmp_path)
+    info = await seed(settings)
+    live = make_settings(
+        database_url,
+        tmp_path,
+        demo_live_session=info.live_session,
+        demo_live_viewers=60,
+        demo_live_minutes=10,
+        demo_live_speed=600,  # ten minutes in one second
+        ledger_feed_interval_seconds=0.2,
+    )
+    app = client_for(live)
+    async with app as client:
+        merchant = await login(client, "merchant@daihuo.local")
+        path = f"/api/v1/live-sessions/{info.live_session}"
+        for _ in range(300):
+            if (await client.get(path, headers=merchant)).json()["state"] == "ended":
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the demo session never ended")
+        r = await client.get(f"/api/v1/sessions/{info.live_session}/report", headers=merchant)
+        figures = r.json()["sessions"][info.live_session]
+        assert figures["viewer_uv"] >= 60 and figures["duration_seconds"] < 5
+        for _ in range(100):
+            r = await client.get(f"/api/v1/ledger/records/session_report/{info.live_session}")
+            if r.json()["entries"]:
+                break
+            await asyncio.sleep(0.1)
+        [link] = r.json()["entries"]
+        assert link["entry"]["body"]["raw"] == figures
+    # The next demo run gets a new scheduled session.
+    again = await seed(settings)
+    assert again.live_session and again.live_session != info.live_session
