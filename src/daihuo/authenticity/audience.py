@@ -32,8 +32,8 @@ FLASH_GRACE_MS: Final = 120_000
 DEVICE_CROWD: Final = 6  # a household phone serves a handful of people
 
 
-def stampedes(data: SessionData) -> list[int]:
-    """Start instants of flash-sale stampedes: a minute with a burst of clicks on one product.
+def stampedes(data: SessionData) -> list[tuple[int, str, int]]:
+    """(start, product, clickers) of stampedes: a minute's burst of clicks on one product.
 
     A burst is at least 10 distinct clickers of one product in one minute and at least
     five times that product's median per-minute clickers.
@@ -50,7 +50,7 @@ def stampedes(data: SessionData) -> list[int]:
         counts = sorted(by_product[product])
         median = counts[len(counts) // 2]
         if len(who) >= 10 and len(who) >= 5 * median:
-            out.append(data.start + minute * BIN_MS)
+            out.append((data.start + minute * BIN_MS, product, len(who)))
     return sorted(out)
 
 
@@ -90,7 +90,7 @@ def lockstep_cohorts(data: SessionData) -> list[Flag]:
             if p * tests >= ALPHA:
                 continue
             leave_at = data.start + lv * BIN_MS - offset
-            if any(0 <= leave_at - f <= FLASH_GRACE_MS + BIN_MS for f in flashes):
+            if any(0 <= leave_at - f <= FLASH_GRACE_MS + BIN_MS for f, _, _ in flashes):
                 continue
             silent = [m for m in set(members) if not _busy(data.users[m])]
             score = clamp(0.55 + 0.1 * (n / max(expected, 0.5)) ** 0.5 / 2)

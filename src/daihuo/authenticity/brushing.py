@@ -12,84 +12,46 @@ one peel misses small rings on a heavy-tailed background. A block is a ring when
 holds ``MIN_RING`` buyers or more whose orders concentrate on one product (outside a
 flash-sale stampede, where a household may well buy the same deal).
 
-*Orders*: click to order in seconds with no other product looked at (outside a
-flash-sale stampede, where everyone is fast), the same product ordered again and again,
+*Orders*: click to order in seconds with no other product looked at (unless at a
+flash-sale deal price, where everyone is fast), the same product ordered again and again,
 and a full refund after the session ends. Each piece of evidence adds to the order's
 score (noisy-or); orders at ``FLAG_AT`` or above are flagged, with their buyers.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import Counter, defaultdict
 from typing import Final
 
-import numpy as np
 from scipy.sparse import csr_matrix
 
 from daihuo.authenticity.audience import BIN_MS, stampedes
 from daihuo.authenticity.features import Order, SessionData
+from daihuo.authenticity.graph import dense_blocks
 from daihuo.authenticity.model import Flag, Reason, clamp
 
 TOP_K: Final = 30
 MIN_RING: Final = 2
 FAST_MS: Final = 10_000
 FLAG_AT: Final = 0.6
-# Evidence weights. No single behaviour of one order flags it (genuine people also order
-# fast, or return things); a ring, or two behaviours together, do.
-W_RING: Final = 0.6
-W_PAIR: Final = 0.5
+STAMPEDE: Final = 20  # clickers in a minute: more than a ring brings along
+DEAL: Final = 0.8  # a unit price below this share of the product's dearest is a deal
+# Evidence weights. No single piece of evidence flags an order (genuine people order fast,
+# return things, and share homes); two together do.
+W_RING: Final = 0.55
+W_PAIR: Final = 0.3  # two buyers sharing a home are as often a couple as a ring
 W_FAST: Final = 0.4
 W_REPEAT: Final = 0.3
 W_REFUND: Final = 0.25
 
 
-def peel(m: csr_matrix) -> tuple[list[int], list[int], float]:
-    """FRAUDAR's greedy peeling: rows and columns of the densest subgraph, and its density.
+def rings(data: SessionData, deals: set[str]) -> dict[str, tuple[int, str]]:
+    """Buyer -> (ring size, main product) for buyers in a dense block of the graph.
 
-    Density is the total edge weight of the kept rows and columns over their count.
+    Blocks come from :func:`graph.dense_blocks` (``TOP_K`` per connected piece). Orders
+    at a deal price (:func:`deal_prices`) do not count towards a block's focus on one product.
     """
-    n_rows, n_cols = m.shape
-    csc = m.tocsc()
-    deg = np.concatenate([np.asarray(m.sum(axis=1)).ravel(), np.asarray(m.sum(axis=0)).ravel()])
-    alive = np.ones(n_rows + n_cols, dtype=bool)
-    total = float(m.sum())
-    size = n_rows + n_cols
-    best, best_at = total / max(1, size), 0
-    order: list[int] = []
-    heap = [(float(deg[i]), i) for i in range(size)]
-    heapq.heapify(heap)
-    while heap and size > 0:
-        d, i = heapq.heappop(heap)
-        if not alive[i] or d != float(deg[i]):
-            continue
-        alive[i] = False
-        order.append(i)
-        total -= d
-        size -= 1
-        if i < n_rows:
-            lo, hi = m.indptr[i], m.indptr[i + 1]
-            nbrs, ws = m.indices[lo:hi] + n_rows, m.data[lo:hi]
-        else:
-            j = i - n_rows
-            lo, hi = csc.indptr[j], csc.indptr[j + 1]
-            nbrs, ws = csc.indices[lo:hi], csc.data[lo:hi]
-        for nb, w in zip(nbrs, ws, strict=True):
-            if alive[nb]:
-                deg[nb] -= w
-                heapq.heappush(heap, (float(deg[nb]), int(nb)))
-        if size and total / size > best:
-            best, best_at = total / size, len(order)
-    removed = set(order[:best_at])
-    keep = [i for i in range(n_rows + n_cols) if i not in removed]
-    rows = [i for i in keep if i < n_rows]
-    cols = [i - n_rows for i in keep if i >= n_rows]
-    return rows, cols, best
-
-
-def rings(data: SessionData) -> dict[str, tuple[int, str]]:
-    """Buyer -> (ring size, main product) for buyers in a dense block of the graph."""
     buyers = sorted({o.user for o in data.orders.values()})
     if len(buyers) < MIN_RING:
         return {}
@@ -103,7 +65,8 @@ def rings(data: SessionData) -> dict[str, tuple[int, str]]:
     for o in data.orders.values():
         if o.addr:
             users_of["a:" + o.addr].add(o.user)
-    cols = sorted(k for k, who in users_of.items() if len(who & set(buyers)) >= 2)
+    buyer_set = set(buyers)
+    cols = sorted(k for k, who in users_of.items() if len(who & buyer_set) >= 2)
     if not cols:
         return {}
     index = {b: i for i, b in enumerate(buyers)}
@@ -115,30 +78,49 @@ def rings(data: SessionData) -> dict[str, tuple[int, str]]:
                 r.append(index[uid])
                 c.append(j)
                 w.append(weight)
-    m = csr_matrix((w, (r, c)), shape=(len(buyers), len(cols)))
-    by_user: dict[str, list[Order]] = defaultdict(list)
+    whole = csr_matrix((w, (r, c)), shape=(len(buyers), len(cols)))
+    focus: dict[str, list[str]] = defaultdict(list)
     for o in data.orders.values():
-        by_user[o.user].append(o)
+        if o.id not in deals:
+            focus[o.user].append(o.product)
     found: dict[str, tuple[int, str]] = {}
-    for _ in range(TOP_K):
-        rows, _cols, density = peel(m)
-        if len(rows) < MIN_RING or density <= 0:
-            break
-        products = Counter(o.product for row in rows for o in by_user[buyers[row]])
-        product, n = products.most_common(1)[0]
-        buyers_of_product = sum(
-            1 for row in rows if any(o.product == product for o in by_user[buyers[row]])
-        )
-        if n / sum(products.values()) >= 0.6 and buyers_of_product >= MIN_RING:
+    for rows, _cols in dense_blocks(whole, top_k=TOP_K, min_rows=MIN_RING):
+        products = Counter(p for row in rows for p in focus[buyers[row]])
+        if not products:
+            continue
+        product, k = products.most_common(1)[0]
+        with_it = sum(1 for row in rows if product in focus[buyers[row]])
+        if k / sum(products.values()) >= 0.6 and with_it >= MIN_RING:
             for row in rows:
-                found[buyers[row]] = (len(rows), product)
-        mask = np.ones(len(buyers))
-        mask[rows] = 0.0
-        m = csr_matrix(m.multiply(mask[:, None]))
-        m.eliminate_zeros()
-        if m.nnz == 0:
-            break
+                if product in focus[buyers[row]]:
+                    found[buyers[row]] = (with_it, product)
     return found
+
+
+def deal_prices(data: SessionData) -> set[str]:
+    """Orders of a flash sale: at a deal price, or in a stampede when no price tells.
+
+    A flash sale (秒杀) sells at a fraction of the list price, and its stampede is the
+    one place where genuine people order within seconds; a ring pays full price. An
+    order is a deal when its unit price is under ``DEAL`` of the product's dearest in
+    the session; when a product sold only at one price, an order in a stampede of
+    ``STAMPEDE`` clickers or more on that product counts as the flash sale's.
+    """
+    dearest: dict[str, float] = defaultdict(float)
+    cheapest: dict[str, float] = {}
+    for o in data.orders.values():
+        unit = o.amount / max(1, o.qty)
+        dearest[o.product] = max(dearest[o.product], unit)
+        cheapest[o.product] = min(cheapest.get(o.product, unit), unit)
+    flashes = [(t, p) for t, p, n in stampedes(data) if n >= STAMPEDE]
+    deals = set()
+    for o in data.orders.values():
+        unit = o.amount / max(1, o.qty)
+        one_price = cheapest[o.product] >= DEAL * dearest[o.product]
+        in_stampede = any(p == o.product and 0 <= o.created - t <= 2 * BIN_MS for t, p in flashes)
+        if unit < DEAL * dearest[o.product] or (one_price and in_stampede):
+            deals.add(o.id)
+    return deals
 
 
 def _late_full_refund(o: Order, end: int) -> bool:
@@ -153,8 +135,8 @@ def _late_full_refund(o: Order, end: int) -> bool:
 def detect(data: SessionData) -> list[Flag]:
     if not data.orders:
         return []
-    ring_of = rings(data)
-    flashes = stampedes(data)
+    deals = deal_prices(data)
+    ring_of = rings(data, deals)
     per_user_product = Counter((o.user, o.product) for o in data.orders.values())
     out = []
     for o in data.orders.values():
@@ -171,7 +153,7 @@ def detect(data: SessionData) -> list[Flag]:
                 ),
             ))  # fmt: skip
         clicks = [t for t, p in u.clicks if p == o.product and t <= o.created]
-        in_flash = any(0 <= o.created - f <= 2 * BIN_MS for f in flashes)
+        in_flash = o.id in deals
         browsed = {p for _, p in u.clicks}
         if clicks and o.created - max(clicks) < FAST_MS and len(browsed) <= 1 and not in_flash:
             secs = (o.created - max(clicks)) / 1000

@@ -8,38 +8,48 @@
 3. Families used by many of the room's commenters are the room's own language
    (questions from the product, greetings) and are dropped; what remains is a
    repertoire few accounts share.
-4. Two accounts are linked when most of the smaller one's families are also the other's
-   (at least ``MIN_SHARED``); connected groups of ``MIN_GROUP`` or more accounts whose
-   comments are praise, not product questions, are a farm. A posting timer (very regular
-   gaps) adds to the score.
+4. Accounts and the families they use form a bipartite graph (FRAUDAR weights, see
+   :mod:`graph`); greedy peeling finds the densest blocks, one after the other. A block
+   of ``MIN_GROUP`` accounts or more is a farm when its repertoire is *exclusive* (the
+   block makes most of the room's uses of those texts: genuine people draw on the
+   room's shared language, a farm on its own script) far beyond what the block's share
+   of the room's comments explains (``MIN_LIFT``: a few super-fans who write half of a
+   small room's comments also "own" much of its language), covers most of the block's
+   comments, and is praise rather than product questions. A posting timer (very
+   regular gaps) adds to the score.
 """
 
 from __future__ import annotations
 
+import math
 import re
-import statistics
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Final
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
-from scipy.sparse import coo_matrix, csr_matrix
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse import csr_matrix
 
-from daihuo.authenticity.features import SessionData
+from daihuo.authenticity.features import SessionData, User
+from daihuo.authenticity.graph import dense_blocks
 from daihuo.authenticity.model import Flag, Reason, clamp
 
 MIN_LETTERS: Final = 4
 NUM_PERM: Final = 64
 LSH_THRESHOLD: Final = 0.5
-ROOM_SHARE: Final = 0.05  # a family used by this share of the commenters is room language
-ROOM_MIN: Final = 8
-MIN_SHARED: Final = 3
-OVERLAP: Final = 0.5
+ROOM_SHARE: Final = 0.25  # a family used by this share of the commenters is room language
+ROOM_MIN: Final = 30
 MIN_GROUP: Final = 3
+TOP_K: Final = 10
+MIN_EXCLUSIVE: Final = 0.8  # of the repertoire's uses in the room, the block's share
+MIN_COVERAGE: Final = 0.5  # of the block's longer comments, the share in the repertoire
 MAX_QUESTION_SHARE: Final = 0.2
-QUESTION: Final = re.compile(r"[?？吗呢几多少怎哪啥]")
+MIN_LIFT: Final = 3.0  # exclusivity over the block's share of the room's longer comments
+# Question markers; not a bare 几 or 哪, which also say 好几次 (several times) or 在哪买的.
+QUESTION: Final = re.compile(
+    r"[?？吗呢啥]|多少|几号|几天|几点|几件|怎么|哪个|哪里|什么|有没有|能不能"
+)
 
 
 def normalise(text: str) -> str:
@@ -97,60 +107,78 @@ def detect(data: SessionData) -> list[Flag]:
         return []
     fam = families(list(text_ids))
     users_of: dict[int, set[int]] = defaultdict(set)
+    uses: Counter[int] = Counter()
     for row, mine in enumerate(used):
         for t in mine:
             users_of[fam[t]].add(row)
+            uses[fam[t]] += 1
     room = max(ROOM_MIN, ROOM_SHARE * len(commenters))
-    private = {f: k for k, f in enumerate(f for f, who in users_of.items() if len(who) < room)}
-    rows, cols = [], []
+    shared = sorted(f for f, who in users_of.items() if 2 <= len(who) < room)
+    col = {f: k for k, f in enumerate(shared)}
+    rows, cols, weights = [], [], []
     for row, mine in enumerate(used):
         for f in {fam[t] for t in mine}:
-            if f in private:
+            if f in col:
                 rows.append(row)
-                cols.append(private[f])
+                cols.append(col[f])
+                weights.append(1.0 / math.log(len(users_of[f]) + 5))
     if not rows:
         return []
-    x = csr_matrix(
-        (np.ones(len(rows)), (rows, cols)), shape=(len(commenters), len(private))
-    )  # one entry per (account, family)
-    size = np.asarray(x.sum(axis=1)).ravel()
-    shared = coo_matrix(x @ x.T)
-    keep = (shared.row != shared.col) & (shared.data >= MIN_SHARED)
-    r, c, s = shared.row[keep], shared.col[keep], shared.data[keep]
-    keep = s / np.minimum(size[r], size[c]) >= OVERLAP
-    graph = coo_matrix((np.ones(int(keep.sum())), (r[keep], c[keep])), shape=(len(commenters),) * 2)
-    _, label = connected_components(graph, directed=False)
-    members: dict[int, list[int]] = defaultdict(list)
-    for row, g in enumerate(label):
-        members[int(g)].append(row)
+    m = csr_matrix((weights, (rows, cols)), shape=(len(commenters), len(shared)))
+    out: list[Flag] = []
+    room_total = sum(len(mine) for mine in used)
+    for block, block_cols in dense_blocks(m, top_k=TOP_K, min_rows=MIN_GROUP):
+        repertoire = {shared[c] for c in block_cols}
+        group = _farm(block, repertoire, used, fam, uses, commenters, room_total)
+        if group is not None:
+            out.extend(group)
+    return out
+
+
+def _farm(
+    block: list[int],
+    repertoire: set[int],
+    used: list[list[int]],
+    fam: list[int],
+    uses: Counter[int],
+    commenters: list[User],
+    room_total: int,
+) -> list[Flag] | None:
+    """The flags of a dense block that is a farm; ``None`` when it looks like people."""
+    inside = sum(1 for row in block for t in used[row] if fam[t] in repertoire)
+    everyone = sum(uses[f] for f in repertoire)
+    exclusive = inside / everyone if everyone else 0.0
+    long_texts = sum(len(used[row]) for row in block)
+    coverage = inside / long_texts if long_texts else 0.0
+    lift = exclusive / (long_texts / room_total) if long_texts else 0.0
+    texts = [raw for row in block for _, raw in commenters[row].comments]
+    questions = sum(1 for t in texts if QUESTION.search(t)) / max(1, len(texts))
+    if (
+        exclusive < MIN_EXCLUSIVE
+        or lift < MIN_LIFT
+        or coverage < MIN_COVERAGE
+        or questions > MAX_QUESTION_SHARE
+    ):
+        return None
     out = []
-    for group in members.values():
-        if len(group) < MIN_GROUP:
-            continue
-        texts = [raw for row in group for _, raw in commenters[row].comments]
-        questions = sum(1 for t in texts if QUESTION.search(t)) / max(1, len(texts))
-        if questions > MAX_QUESTION_SHARE:
-            continue
-        repertoire = len({f for row in group for f in x[row].indices})
-        for row in group:
-            u = commenters[row]
-            timer = _regular([t for t, _ in u.comments])
-            score = clamp(0.55 + 0.05 * len(group) ** 0.5 + (0.2 if timer else 0.0))
-            median_len = statistics.median(len(normalise(t)) for _, t in u.comments)
-            reasons = [
-                Reason(
-                    f"one of {len(group)} accounts sharing a private repertoire of "
-                    f"{repertoire} near-duplicate texts; {questions:.0%} of their comments "
-                    f"ask about the product (median text {median_len:.0f} letters)",
-                    f"与另外 {len(group) - 1} 个账号共用一套 {repertoire} 条近似重复的话术；"
-                    f"其中仅 {questions:.0%} 的评论询问商品",
-                )
-            ]
-            if timer:
-                reasons.append(
-                    Reason(
-                        "comments on a timer (near-constant gaps)", "评论间隔几乎固定，像定时发送"
-                    )
-                )
-            out.append(Flag("user", u.id, "comment_farm", score, reasons))
+    for row in block:
+        u = commenters[row]
+        timer = _regular([t for t, _ in u.comments])
+        score = clamp(0.5 + 0.3 * exclusive * coverage + (0.2 if timer else 0.0))
+        reasons = [
+            Reason(
+                f"one of {len(block)} accounts sharing a repertoire of {len(repertoire)} "
+                f"near-duplicate texts that nobody else in the room uses "
+                f"({exclusive:.0%} of its uses are theirs); {questions:.0%} of their "
+                f"comments ask about the product",
+                f"与另外 {len(block) - 1} 个账号共用一套 {len(repertoire)} 条近似重复的话术，"
+                f"本场其他人几乎不用（{exclusive:.0%} 出自这些账号）；"
+                f"其中仅 {questions:.0%} 的评论询问商品",
+            )
+        ]
+        if timer:
+            reasons.append(
+                Reason("comments on a timer (near-constant gaps)", "评论间隔几乎固定，像定时发送")
+            )
+        out.append(Flag("user", u.id, "comment_farm", score, reasons))
     return out

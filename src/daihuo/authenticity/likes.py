@@ -4,9 +4,10 @@ The room's likers set the scale, on log scales with the median and MAD (robust t
 farm itself): *volume* is likes per account; *cadence* is taps per like event (a like
 event batches the taps of a moment, so many taps per event is tapping faster than
 people do), measured on accounts with ``MIN_EVENTS`` events or more. An account more
-than ``Z_FLAG`` robust standard deviations above the median on either, with at least
-``MIN_LIKES`` likes, is an outlier. Like events in equal batches on near-constant gaps
-are a script whatever the volume.
+than ``Z_FLAG`` robust standard deviations above the median on either (and, for
+cadence, ``MIN_RATIO`` times the median: people's per-event taps are so alike that a
+small difference is many SDs), with at least ``MIN_LIKES`` likes, is an outlier.
+Like events in equal batches on near-constant gaps are a script whatever the volume.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ Z_FLAG: Final = 4.0
 MIN_LIKES: Final = 200
 MIN_LIKERS: Final = 10
 MIN_EVENTS: Final = 10
+MIN_RATIO: Final = 2.5  # and this many times the room's median (people's habits are close)
 
 
 def robust_z(values: np.ndarray) -> np.ndarray:
@@ -59,6 +61,8 @@ def detect(data: SessionData) -> list[Flag]:
     for i, u in enumerate(likers):
         total, vz, cz = totals[i], float(volume_z[i]), float(cadence_z[i])
         beat = _beat(u)
+        if cz >= Z_FLAG and totals[i] / len(u.likes) < MIN_RATIO * median_batch:
+            cz = 0.0  # far out in SDs but not in taps: the room simply taps alike
         z = max(vz, cz)
         outlier = z >= Z_FLAG and total >= MIN_LIKES
         if not (outlier or beat):
