@@ -137,7 +137,7 @@ def run_case(case: Case, seed: int, workdir: Path) -> dict[str, Any]:
         for line in Path(f"{prefix}.labels.jsonl").read_text("utf-8").splitlines()
         if line.strip()
     ]
-    ours, forest, rules, shopee = Tally(), Tally(), Tally(), Tally()
+    ours, forest, ecod, rules, shopee = Tally(), Tally(), Tally(), Tally(), Tally()
     errors: dict[str, list[float]] = defaultdict(list)
     events_total, seconds = 0, 0.0
     inverse = {v: k for k, v in LABEL_KIND.items()}
@@ -170,6 +170,7 @@ def run_case(case: Case, seed: int, workdir: Path) -> dict[str, Any]:
                 errors[f"raw_{key}"].append(raw_err)
         any_truth = dict.fromkeys(truth_users, "any")
         forest.users(any_truth, dict.fromkeys(baselines.isolation_forest(data), "any"), genuine)
+        ecod.users(any_truth, dict.fromkeys(baselines.ecod(data), "any"), genuine)
         r_users, r_orders = baselines.rules_of_thumb(data)
         rules.users(any_truth, dict.fromkeys(r_users, "any"), genuine)
         rules.orders(truth_orders, r_orders)
@@ -187,6 +188,7 @@ def run_case(case: Case, seed: int, workdir: Path) -> dict[str, Any]:
         "verified_error": {k: sum(v) / len(v) for k, v in errors.items() if v},
         "baselines": {
             "isolation_forest": forest.result(("any",)),
+            "ecod": ecod.result(("any",)),
             "rules_of_thumb": rules.result(("any",)),
             "shopee_rule": shopee.result(("any",)),
         },
@@ -219,7 +221,8 @@ def table(results: list[dict[str, Any]]) -> str:
                 f"{_f(m['f1'])}  ({m['tp']}/{m['flagged']}/{m['truth']})"
             )
         for base, short in (
-            ("isolation_forest", "iforest"), ("rules_of_thumb", "rules"), ("shopee_rule", "shopee")
+            ("isolation_forest", "iforest"), ("ecod", "ecod"), ("rules_of_thumb", "rules"),
+            ("shopee_rule", "shopee"),
         ):  # fmt: skip
             b = res["baselines"][base]
             for key in ("any", "orders"):
@@ -235,6 +238,7 @@ def table(results: list[dict[str, Any]]) -> str:
         lines.append(
             f"{name:18} genuine flagged: ours {_f(res['ours']['genuine_flagged_share'], True)}, "
             f"iforest {_f(res['baselines']['isolation_forest']['genuine_flagged_share'], True)}, "
+            f"ecod {_f(res['baselines']['ecod']['genuine_flagged_share'], True)}, "
             f"rules {_f(res['baselines']['rules_of_thumb']['genuine_flagged_share'], True)} "
             f"of {res['ours']['genuine_users']}; verified GMV error "
             f"{_f(err.get('verified_gmv'), True)} (raw {_f(err.get('raw_gmv'), True)}), "
