@@ -10,6 +10,9 @@ tail below ``alpha`` after a Bonferroni correction over the cells) is a cohort. 
 that end shortly after a flash sale are explained (people wait for it, 蹲秒杀), and so
 are members who click, comment or buy: the flag is on the silent members only.
 
+*Silent ranges*: a /24 whose viewers look at nothing far more often than the room's
+viewers do (see :func:`silent_ranges`).
+
 *Shared phones*: more accounts on one device fingerprint than a household shares
 (``DEVICE_CROWD``) is a farm's phone wall. The kind follows what the accounts did.
 """
@@ -19,7 +22,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Final
 
-from scipy.stats import poisson
+from scipy.stats import binom, poisson
 
 from daihuo.authenticity.features import SessionData, User
 from daihuo.authenticity.model import Flag, Kind, Reason, clamp
@@ -30,6 +33,7 @@ ALPHA: Final = 1e-3
 MIN_STAY_MS: Final = 60_000  # quick swipes are the bulk of any room; a package lasts minutes
 FLASH_GRACE_MS: Final = 120_000
 DEVICE_CROWD: Final = 6  # a household phone serves a handful of people
+MIN_RANGE: Final = 10
 
 
 def stampedes(data: SessionData) -> list[tuple[int, str, int]]:
@@ -167,5 +171,59 @@ def shared_devices(data: SessionData) -> list[Flag]:
     return out
 
 
+def _attentive(u: User) -> bool:
+    return bool(
+        u.comments or u.shares or u.follows or u.product_impressions or u.clicks or u.orders
+    )
+
+
+def silent_ranges(data: SessionData) -> list[Flag]:
+    """Address ranges (/24) whose viewers pay the room no attention far more than others do.
+
+    Attention is a comment, share, follow, product card seen or clicked, or an order
+    (likes are left out: bought audiences tap a few). A /24 holding ``MIN_RANGE`` viewers
+    or more whose inattentive share is a binomial tail (Bonferroni over the ranges)
+    against the room's own share is a hosting range; its inattentive viewers are flagged.
+    A campus or an office behind one range holds people, who look at products.
+    """
+    viewers = data.viewers
+    if len(viewers) < 2 * MIN_RANGE:
+        return []
+    idle = {u.id for u in viewers if not _attentive(u)}
+    base = len(idle) / len(viewers)
+    if base >= 1.0:
+        return []
+    ranges: dict[str, set[str]] = defaultdict(set)
+    for u in viewers:
+        for ip in u.ips:
+            ranges[ip.rsplit(".", 1)[0]].add(u.id)
+    big = {net: who for net, who in ranges.items() if len(who) >= MIN_RANGE}
+    out = []
+    for net, who in big.items():
+        k = len(who & idle)
+        p = float(binom.sf(k - 1, len(who), base))
+        if p * len(big) >= ALPHA or k < 0.9 * len(who):
+            continue
+        score = clamp(0.6 + 0.02 * (k - MIN_RANGE))
+        for uid in who & idle:
+            out.append(
+                Flag(
+                    "user",
+                    uid,
+                    "bot_audience",
+                    score,
+                    [
+                        Reason(
+                            f"{k} of the {len(who)} viewers from {net}.0/24 watched without "
+                            f"looking at a product or saying anything (the room: {base:.0%})",
+                            f"来自 {net}.0/24 的 {len(who)} 个观众中有 {k} 个只看不动，"
+                            f"不看商品也不互动（本场平均 {base:.0%}）",
+                        )
+                    ],
+                )
+            )
+    return out
+
+
 def detect(data: SessionData) -> list[Flag]:
-    return lockstep_cohorts(data) + shared_devices(data)
+    return lockstep_cohorts(data) + shared_devices(data) + silent_ranges(data)

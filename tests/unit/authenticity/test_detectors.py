@@ -35,7 +35,7 @@ FLOORS = [
     ("comment_farm", comments.detect, "blatant", 0.9, 0.9),
     ("like_farm", likes.detect, "blatant", 0.9, 0.9),
     ("brushing", brushing.detect, "blatant", 0.9, 0.9),
-    ("bot_audience", audience.detect, "moderate", 0.95, 0.5),
+    ("bot_audience", audience.detect, "moderate", 0.95, 0.75),
     ("comment_farm", comments.detect, "careful", 0.8, 0.8),
     ("like_farm", likes.detect, "careful", 0.8, 0.9),
 ]
