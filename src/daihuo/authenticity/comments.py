@@ -15,7 +15,9 @@
    room's shared language, a farm on its own script) far beyond what the block's share
    of the room's comments explains (``MIN_LIFT``: a few super-fans who write half of a
    small room's comments also "own" much of its language), covers most of the block's
-   comments, and is praise rather than product questions. A posting timer (very
+   comments, and is praise rather than product questions; a repertoire is at least
+   ``MIN_REPERTOIRE`` families, and an account is flagged with ``MIN_PER_ACCOUNT`` of
+   its comments in it. A posting timer (very
    regular gaps) adds to the score.
 """
 
@@ -45,6 +47,8 @@ TOP_K: Final = 10
 MIN_EXCLUSIVE: Final = 0.8  # of the repertoire's uses in the room, the block's share
 MIN_COVERAGE: Final = 0.5  # of the block's longer comments, the share in the repertoire
 MAX_QUESTION_SHARE: Final = 0.2
+MIN_REPERTOIRE: Final = 3  # families: one shared greeting is a habit, not a script
+MIN_PER_ACCOUNT: Final = 2  # an account's comments in the repertoire
 MIN_LIFT: Final = 3.0  # exclusivity over the block's share of the room's longer comments
 # Question markers; not a bare 几 or 哪, which also say 好几次 (several times) or 在哪买的.
 QUESTION: Final = re.compile(
@@ -154,7 +158,8 @@ def _farm(
     texts = [raw for row in block for _, raw in commenters[row].comments]
     questions = sum(1 for t in texts if QUESTION.search(t)) / max(1, len(texts))
     if (
-        exclusive < MIN_EXCLUSIVE
+        len(repertoire) < MIN_REPERTOIRE
+        or exclusive < MIN_EXCLUSIVE
         or lift < MIN_LIFT
         or coverage < MIN_COVERAGE
         or questions > MAX_QUESTION_SHARE
@@ -162,6 +167,8 @@ def _farm(
         return None
     out = []
     for row in block:
+        if sum(1 for t in used[row] if fam[t] in repertoire) < MIN_PER_ACCOUNT:
+            continue
         u = commenters[row]
         timer = _regular([t for t, _ in u.comments])
         score = clamp(0.5 + 0.3 * exclusive * coverage + (0.2 if timer else 0.0))

@@ -3,7 +3,8 @@
 Each run simulates fresh sessions (new seeds unless ``--seed``) at three camouflage
 levels with every fake kind on, plus genuine-only runs that stress the traps
 (flash-sale stampedes, big households and campuses, a chanting room, many loyal fans),
-a default clean run and a tiny room. It scans every session and prints, per scenario:
+a default clean run and a tiny room; and two runs with four times the default share of
+brushed orders (blatant and careful rings), so order-level figures rest on more orders. It scans every session and prints, per scenario:
 
 * user-level precision / recall / F1 per kind (a user counts for kind K when labelled K
   and flagged K) and for "any fake" (labelled fake, flagged with any kind);
@@ -66,6 +67,9 @@ def cases(sessions: int, viewers: int) -> list[Case]:
     for level in ("blatant", "moderate", "careful"):
         values = {f"fake.{k}.camouflage": level for k in FAKE}
         out.append(Case(level, values, False, sessions, viewers))
+    for level in ("blatant", "careful"):
+        values = {"fake.brushing.camouflage": level, "fake.brushing.share": 0.2}
+        out.append(Case(f"rings x4 ({level})", values, False, sessions, viewers))
     out.append(Case("traps (clean)", TRAPS, True, sessions, viewers))
     out.append(Case("clean", {}, True, sessions, viewers))
     out.append(Case("tiny room (clean)", {}, True, 2, 12))
@@ -252,8 +256,8 @@ def table(results: list[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m daihuo.authenticity.eval")
-    parser.add_argument("--sessions", type=int, default=3, help="sessions per case")
-    parser.add_argument("--viewers", type=int, default=1500, help="genuine viewers per session")
+    parser.add_argument("--sessions", type=int, default=4, help="sessions per case")
+    parser.add_argument("--viewers", type=int, default=2000, help="genuine viewers per session")
     parser.add_argument("--seed", type=int, default=None, help="first seed (default: new)")
     parser.add_argument("--out", default="eval/results", help="folder for the JSON results")
     args = parser.parse_args(argv)

@@ -101,3 +101,18 @@ def test_a_small_session_where_every_number_is_small_is_not_flagged() -> None:
 def test_a_clean_default_room_flags_at_most_one_percent() -> None:
     for sim in simulate((), clean=True, sessions=2, viewers=1500, seed=31):
         assert len(flagged_users(sim)) <= 0.01 * len(sim.data.users)
+
+
+def test_a_greeting_shared_by_a_few_people_is_not_a_farm() -> None:
+    from daihuo.authenticity import comments
+    from daihuo.authenticity.features import build
+
+    from tests.unit.authenticity.test_edges import ev, room_events
+
+    stays = [(f"u{i}", i, 3000) for i in range(40)]
+    events = room_events(stays)
+    for i in range(6):
+        events.append(ev(100 + i, "comment", user=f"u{i}", text="来了来了"))
+    for i in range(6, 40):
+        events.append(ev(200 + i, "comment", user=f"u{i}", text=f"第{i}号多少钱，有没有优惠"))
+    assert comments.detect(build("s", events)) == []
