@@ -4,7 +4,8 @@ Each run simulates fresh sessions (new seeds unless ``--seed``) at three camoufl
 levels with every fake kind on, plus genuine-only runs that stress the traps
 (flash-sale stampedes, big households and campuses, a chanting room, many loyal fans),
 a default clean run and a tiny room; and two runs with four times the default share of
-brushed orders (blatant and careful rings), so order-level figures rest on more orders. It scans every session and prints, per scenario:
+brushed orders (blatant and careful rings), so order-level figures rest on more orders.
+It scans every session and prints, per scenario:
 
 * user-level precision / recall / F1 per kind (a user counts for kind K when labelled K
   and flagged K) and for "any fake" (labelled fake, flagged with any kind);
@@ -65,11 +66,11 @@ class Case:
 def cases(sessions: int, viewers: int) -> list[Case]:
     out = []
     for level in ("blatant", "moderate", "careful"):
-        values = {f"fake.{k}.camouflage": level for k in FAKE}
-        out.append(Case(level, values, False, sessions, viewers))
+        levels: dict[str, Any] = {f"fake.{k}.camouflage": level for k in FAKE}
+        out.append(Case(level, levels, False, sessions, viewers))
     for level in ("blatant", "careful"):
-        values = {"fake.brushing.camouflage": level, "fake.brushing.share": 0.2}
-        out.append(Case(f"rings x4 ({level})", values, False, sessions, viewers))
+        rings: dict[str, Any] = {"fake.brushing.camouflage": level, "fake.brushing.share": 0.2}
+        out.append(Case(f"rings x4 ({level})", rings, False, sessions, viewers))
     out.append(Case("traps (clean)", TRAPS, True, sessions, viewers))
     out.append(Case("clean", {}, True, sessions, viewers))
     out.append(Case("tiny room (clean)", {}, True, 2, 12))
