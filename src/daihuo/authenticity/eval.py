@@ -203,7 +203,7 @@ def run_case(case: Case, seed: int, workdir: Path) -> dict[str, Any]:
 def _f(x: float | None, pct: bool = False) -> str:
     if x is None:
         return "—"
-    return f"{x:.1%}" if pct else f"{x:.2f}"
+    return f"{x:.2%}" if pct else f"{x:.2f}"
 
 
 def table(results: list[dict[str, Any]]) -> str:
