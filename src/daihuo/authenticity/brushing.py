@@ -13,7 +13,9 @@ holds ``MIN_RING`` buyers or more whose orders concentrate on one product (outsi
 flash-sale stampede, where a household may well buy the same deal).
 
 *Orders*: click to order in seconds with no other product looked at (unless at a
-flash-sale deal price, where everyone is fast), the same product ordered again and again,
+flash-sale deal price, where everyone is fast) or, slower, a buyer who saw no other
+product card and neither commented nor liked (a quarter of genuine buyers do that too,
+so it only ever adds to other evidence), the same product ordered again and again,
 and a full refund after the session ends. Each piece of evidence adds to the order's
 score (noisy-or); orders at ``FLAG_AT`` or above are flagged, with their buyers.
 """
@@ -42,6 +44,7 @@ DEAL: Final = 0.8  # a unit price below this share of the product's dearest is a
 W_RING: Final = 0.55
 W_PAIR: Final = 0.3  # two buyers sharing a home are as often a couple as a ring
 W_FAST: Final = 0.4
+W_DRIVE_BY: Final = 0.3  # the slow grade of buying without browsing
 W_REPEAT: Final = 0.3
 W_REFUND: Final = 0.25
 
@@ -155,13 +158,27 @@ def detect(data: SessionData) -> list[Flag]:
         clicks = [t for t, p in u.clicks if p == o.product and t <= o.created]
         in_flash = o.id in deals
         browsed = {p for _, p in u.clicks}
-        if clicks and o.created - max(clicks) < FAST_MS and len(browsed) <= 1 and not in_flash:
+        fast = clicks and o.created - max(clicks) < FAST_MS
+        if fast and len(browsed) <= 1 and not in_flash:
             secs = (o.created - max(clicks)) / 1000
             evidence.append((
                 W_FAST,
                 Reason(
                     f"ordered {secs:.1f} s after opening the card, no other product looked at",
                     f"打开商品卡 {secs:.1f} 秒后即下单，未浏览其他商品",
+                ),
+            ))  # fmt: skip
+        elif (
+            len(browsed) <= 1
+            and u.product_impressions <= 1
+            and not (u.comments or u.likes)
+            and not in_flash
+        ):
+            evidence.append((
+                W_DRIVE_BY,
+                Reason(
+                    "came, saw one product card, bought it and said nothing",
+                    "只看了这一件商品就下单，全程无评论无点赞",
                 ),
             ))  # fmt: skip
         if per_user_product[(o.user, o.product)] >= 2:
