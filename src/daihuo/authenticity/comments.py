@@ -42,10 +42,15 @@ NUM_PERM: Final = 64
 LSH_THRESHOLD: Final = 0.5
 ROOM_SHARE: Final = 0.25  # a family used by this share of the commenters is room language
 ROOM_MIN: Final = 30
+# A text family with more users than this is the room's language even in a big room: its
+# weight in the graph would be small anyway, and linking thousands of commenters through
+# it makes one heavy-tailed block in which a small farm disappears. A farm of more
+# accounts than this all writing the same texts is missed (it reads as a chorus).
+MAX_CREW: Final = 100
 MIN_GROUP: Final = 3
 TOP_K: Final = 10
 MIN_EXCLUSIVE: Final = 0.6  # of the repertoire's uses in the room, the block's share
-MIN_COVERAGE: Final = 0.5  # of the block's longer comments, the share in the repertoire
+MIN_COVERAGE: Final = 0.35  # of the block's longer comments, the share in the repertoire
 MAX_QUESTION_SHARE: Final = 0.2
 MIN_REPERTOIRE: Final = 3  # families: one shared greeting is a habit, not a script
 MIN_PER_ACCOUNT: Final = 2  # an account's comments in the repertoire
@@ -117,7 +122,7 @@ def detect(data: SessionData) -> list[Flag]:
             users_of[fam[t]].add(row)
             uses[fam[t]] += 1
     room = max(ROOM_MIN, ROOM_SHARE * len(commenters))
-    shared = sorted(f for f, who in users_of.items() if 2 <= len(who) < room)
+    shared = sorted(f for f, who in users_of.items() if 2 <= len(who) < min(room, MAX_CREW))
     col = {f: k for k, f in enumerate(shared)}
     rows, cols, weights = [], [], []
     for row, mine in enumerate(used):
