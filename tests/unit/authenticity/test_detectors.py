@@ -65,7 +65,8 @@ BUSY_RINGS = (("fake.brushing.share", 0.2),)
 
 
 @pytest.mark.parametrize(
-    ("level", "p_floor", "r_floor"), [("blatant", 0.9, 0.9), ("moderate", 0.8, 0.5)]
+    ("level", "p_floor", "r_floor"),
+    [("blatant", 0.9, 0.9), ("moderate", 0.8, 0.5), ("careful", 0.8, 0.3)],
 )
 def test_brushed_orders_are_flagged_with_their_buyers(level, p_floor, r_floor) -> None:  # type: ignore[no-untyped-def]
     tp = flagged = truth = 0
