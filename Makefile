@@ -11,13 +11,14 @@ PY := $(VENV)/bin/python
 UV := $(PYTHON) -m uv
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install demo test lint format bench lock clean
+.PHONY: help install demo test lint format bench eval lock clean
 
 help:
 	@echo "make demo   - install, migrate, seed a demo tenant and start the server"
 	@echo "make test   - install and run the whole test suite"
 	@echo "make lint   - ruff, mypy, import-linter and the zh-CN text check"
 	@echo "make bench  - run the benchmarks in bench/ (JSON under bench/results/)"
+	@echo "make eval   - authenticity detectors vs simulated ground truth and baselines (eval/results/)"
 	@echo "make lock   - recompile the hashed lock files in requirements/"
 
 $(STAMP): requirements/dev.txt pyproject.toml
@@ -48,6 +49,9 @@ format: install
 
 bench: install
 	$(PY) -m bench
+
+eval: install
+	$(PY) -m daihuo.authenticity.eval --out eval/results
 
 lock:
 	$(UV) pip compile pyproject.toml --generate-hashes --python-version 3.11 --no-header --quiet -o requirements/runtime.txt

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 
 from daihuo.analytics.cli import app as analytics_app
+from daihuo.authenticity.cli import app as authenticity_app
 from daihuo.catalog.cli import app as product_app
 from daihuo.config import Settings, get_settings
 from daihuo.events.cli import app as events_app
@@ -35,6 +36,7 @@ app.add_typer(apikey_app, name="apikey")
 app.add_typer(product_app, name="product")
 app.add_typer(events_app, name="events")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(authenticity_app, name="authenticity")
 app.add_typer(ledger_app, name="ledger")
 app.command("simulate")(simulate)
 

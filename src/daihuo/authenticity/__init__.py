@@ -1,0 +1,1 @@
+"""Data authenticity: detectors of fake activity, verified figures, evaluation (issue 7)."""
