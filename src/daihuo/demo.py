@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.analytics import engine
+from daihuo.authenticity.scan import scan_session
 from daihuo.catalog import service as catalog
 from daihuo.catalog import trace
 from daihuo.catalog.schemas import (
@@ -40,6 +41,7 @@ from daihuo.core.db import Database, commit
 from daihuo.core.ids import new_id
 from daihuo.core.pagination import PageParams
 from daihuo.core.storage import make_storage
+from daihuo.events.store import session_events
 from daihuo.ledger.service import Ledger
 from daihuo.live import service as live
 from daihuo.live.domain import system_event
@@ -389,10 +391,14 @@ async def run_live_session(state: Any, settings: Settings) -> dict[str, Any] | N
         lambda: engine.session_report(state.event_sink.flushed(), sid)
     )
     if figures is not None:
-        keys = ("viewer_uv", "pcu", "comment_count", "like_count", "order_count", "gmv")
-        log.info(
-            "demo session %s ended: %s",
-            sid,
-            ", ".join(f"{k} {figures.get(k)}" for k in keys),
+        stored = await asyncio.to_thread(
+            lambda: list(session_events(state.event_sink.flushed(), sid))
         )
+        scanned = await asyncio.to_thread(scan_session, sid, stored)
+        verified = scanned["verified"] or {}
+        lines = [f"{'':<14}{'raw':>12}{'verified':>12}"]
+        for k in ("viewer_uv", "pcu", "comment_count", "like_count", "order_count", "gmv"):
+            lines.append(f"{k:<14}{figures.get(k)!s:>12}{verified.get(k)!s:>12}")
+        lines.append(f"authenticity score {scanned['authenticity_score']}")
+        log.info("demo session %s ended\n%s", sid, "\n".join(lines))
     return figures

@@ -3,9 +3,11 @@ kind ``session_report``), so a brand or an auditor can check the figures a merch
 against what the platform computed when the session ended.
 
 The entry: ``tenant`` = the merchant, ``id`` = the session, ``ts`` = when it ended, and
-``body`` = ``{"raw": <the metric dictionary of the session's events>, "verified": null}``.
-``verified`` stays null until the authenticity engine exists; it will publish its
-figures as a new entry that names this one in ``body.corrects`` (entries never change).
+``body`` = ``{"raw": <the metric dictionary of the session's events (the store's SQL)>,
+"verified": <the same without the events of flagged users and orders>,
+"authenticity_score": <0..1>, "breakdown": <per kind of fake activity>}`` — the
+authenticity scan (docs/authenticity.md) of the stored events. A later correction would
+be a new entry naming this one in ``body.corrects`` (entries never change).
 
 A background job of the app (:class:`ReportPublisher`) looks for ended sessions whose
 report is not in the log yet and appends them, each with the ref
@@ -20,9 +22,11 @@ import logging
 from typing import Any
 
 from daihuo.analytics import engine
+from daihuo.authenticity.scan import scan_session
 from daihuo.core.db import Database
 from daihuo.core.tasks import Periodic
 from daihuo.events.sink import EventSink
+from daihuo.events.store import session_events
 from daihuo.ledger import service as ledger
 from daihuo.ledger.errors import LedgerUnavailable
 from daihuo.live import service as live
@@ -69,6 +73,18 @@ class ReportPublisher(Periodic):
                 after = ended[-1].id
 
     async def _entry(self, s: live.EndedSession) -> bytes:
-        figures = await asyncio.to_thread(lambda: engine.session_report(self.sink.flushed(), s.id))
-        body: dict[str, Any] = {"raw": figures, "verified": None}
+        body = await asyncio.to_thread(self._body, s.id)
         return ledger.build_entry(KIND, s.merchant_id, s.id, body, ts=s.ended_at)
+
+    def _body(self, session_id: str) -> dict[str, Any]:
+        warehouse = self.sink.flushed()
+        raw = engine.session_report(warehouse, session_id)
+        if raw is None:
+            return {"raw": None, "verified": None, "authenticity_score": None, "breakdown": {}}
+        scanned = scan_session(session_id, list(session_events(warehouse, session_id)))
+        return {
+            "raw": raw,
+            "verified": scanned["verified"],
+            "authenticity_score": scanned["authenticity_score"],
+            "breakdown": scanned["breakdown"],
+        }
