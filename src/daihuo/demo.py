@@ -26,7 +26,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.analytics import engine
-from daihuo.authenticity.scan import scan_session
 from daihuo.catalog import service as catalog
 from daihuo.catalog import trace
 from daihuo.catalog.schemas import (
@@ -394,6 +393,8 @@ async def run_live_session(state: Any, settings: Settings) -> dict[str, Any] | N
         stored = await asyncio.to_thread(
             lambda: list(session_events(state.event_sink.flushed(), sid))
         )
+        from daihuo.authenticity.scan import scan_session  # numpy/scipy: load when needed
+
         scanned = await asyncio.to_thread(scan_session, sid, stored)
         verified = scanned["verified"] or {}
         lines = [f"{'':<14}{'raw':>12}{'verified':>12}"]

@@ -22,7 +22,6 @@ import logging
 from typing import Any
 
 from daihuo.analytics import engine
-from daihuo.authenticity.scan import scan_session
 from daihuo.core.db import Database
 from daihuo.core.tasks import Periodic
 from daihuo.events.sink import EventSink
@@ -81,6 +80,8 @@ class ReportPublisher(Periodic):
         raw = engine.session_report(warehouse, session_id)
         if raw is None:
             return {"raw": None, "verified": None, "authenticity_score": None, "breakdown": {}}
+        from daihuo.authenticity.scan import scan_session  # numpy/scipy: load when needed
+
         scanned = scan_session(session_id, list(session_events(warehouse, session_id)))
         return {
             "raw": raw,
