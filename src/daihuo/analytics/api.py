@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.analytics import engine
 from daihuo.catalog import errors as catalog_errors
 from daihuo.core.errors import NotFound, Unauthorized, problems
 from daihuo.events.sink import EventSink
+from daihuo.events.store import session_events
+from daihuo.ledger import service as ledger
 from daihuo.live import errors as live_errors
 from daihuo.live import service as live
 from daihuo.tenancy import errors as tenancy_errors
-from daihuo.tenancy.deps import get_session, require
+from daihuo.tenancy.deps import get_session, require, require_platform
 from daihuo.tenancy.domain import Permission, Principal
 
 router = APIRouter(prefix="/api/v1", tags=["analytics"])
@@ -55,3 +58,69 @@ async def session_report(
     if figures is None:
         raise NoEventsYet(f"No events of session {session_id} are stored yet.")
     return {"sessions": {session_id: figures}}
+
+
+@router.get(
+    "/sessions/{session_id}/authenticity",
+    responses=problems(*AUTH, *DENIED, live_errors.LiveSessionNotFound, NoEventsYet),
+)
+async def session_authenticity(
+    session_id: SessionKey,
+    principal: Principal = Depends(require(Permission.sessions_read)),
+    session: AsyncSession = Depends(get_session),
+    sink: EventSink = Depends(get_sink),
+) -> dict[str, Any]:
+    """The authenticity scan of a session's stored events: suspicious users and orders
+    with their reasons, raw and verified figures, the score (docs/authenticity.md)."""
+    if session_id != f"shop:{principal.tenant_id}":
+        await live.get_session(session, principal, session_id)
+
+    def scan() -> dict[str, Any] | None:
+        from daihuo.authenticity.scan import scan_session  # numpy/scipy: load when needed
+
+        events = list(session_events(sink.flushed(), session_id))
+        return scan_session(session_id, events) if events else None
+
+    result = await asyncio.to_thread(scan)
+    if result is None:
+        raise NoEventsYet(f"No events of session {session_id} are stored yet.")
+    return {"sessions": {session_id: result}}
+
+
+class SessionScore(BaseModel):
+    session: str
+    merchant: str
+    ended_at: str
+    authenticity_score: float | None
+    breakdown: dict[str, Any]
+    gmv: dict[str, int | None] = Field(description="raw and verified GMV in fen")
+    viewer_uv: dict[str, int | None] = Field(description="raw and verified viewers")
+    proof: str = Field(description="The report's inclusion proof in the transparency log.")
+
+
+@router.get("/platform/authenticity", responses=problems(*AUTH, *DENIED))
+async def suspicious_sessions(
+    limit: int = Query(50, ge=1, le=200),
+    _: Principal = Depends(require_platform),
+    session: AsyncSession = Depends(get_session),
+) -> list[SessionScore]:
+    """Finished sessions of every merchant, least authentic first, from the reports
+    published in the transparency log."""
+    out = []
+    for link in await ledger.latest_records(session, "session_report", limit):
+        entry, body = link.entry, link.entry["body"]
+        raw, verified = body.get("raw") or {}, body.get("verified") or {}
+        out.append(
+            SessionScore(
+                session=entry["id"],
+                merchant=entry["tenant"],
+                ended_at=entry["ts"],
+                authenticity_score=body.get("authenticity_score"),
+                breakdown=body.get("breakdown") or {},
+                gmv={"raw": raw.get("gmv"), "verified": verified.get("gmv")},
+                viewer_uv={"raw": raw.get("viewer_uv"), "verified": verified.get("viewer_uv")},
+                proof=link.proof,
+            )
+        )
+    out.sort(key=lambda s: (s.authenticity_score is None, s.authenticity_score or 0.0))
+    return out

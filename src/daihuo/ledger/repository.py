@@ -103,6 +103,12 @@ class LedgerRepository:
         stmt = select(c.ref, c.idx).where(c.kind == kind, c.record_id == record_id).order_by(c.idx)
         return [(r, int(i)) for r, i in (await self.db.execute(stmt)).all()]
 
+    async def latest_refs(self, kind: str, limit: int) -> list[tuple[str, int]]:
+        """``(record id, leaf index)`` of the newest entries of ``kind``, newest first."""
+        c = REFS.c
+        stmt = select(c.record_id, c.idx).where(c.kind == kind).order_by(c.idx.desc()).limit(limit)
+        return [(r, int(i)) for r, i in (await self.db.execute(stmt)).all()]
+
     async def last_source_seq(self, kind: str) -> int:
         stmt = select(func.max(REFS.c.source_seq)).where(REFS.c.kind == kind)
         found = (await self.db.execute(stmt)).scalar()

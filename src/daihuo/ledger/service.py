@@ -182,6 +182,25 @@ async def record_links(db: Executor, kinds: Sequence[str], record_id: str) -> Re
     )
 
 
+async def latest_records(db: Executor, kind: str, limit: int) -> list[RecordLink]:
+    """The newest entries of ``kind`` that have refs (e.g. session reports), newest first."""
+    size = await tree_size(db)
+    out = []
+    for _, idx in await LedgerRepository(db).latest_refs(kind, limit):
+        if idx >= size:
+            continue
+        _, leaves = await entries(db, idx, idx + 1)
+        out.append(
+            RecordLink(
+                kind=kind,
+                index=idx,
+                entry=json.loads(leaves[0].entry),
+                proof=f"/api/v1/ledger/proof/inclusion?index={idx}&size={size}",
+            )
+        )
+    return out
+
+
 async def last_source_seq(db: Executor, kind: str) -> int:
     """How far a feeder of ``kind`` entries got in its source (0: nothing yet)."""
     return await LedgerRepository(db).last_source_seq(kind)

@@ -163,3 +163,46 @@ async def test_an_ended_sessions_report_is_published_once_and_provable(
         entries = (await client.get(f"/api/v1/ledger/entries?start=0&end={size}")).json()
         hashes = [base64.b64decode(e["leaf_hash"]) for e in entries["entries"]]
         assert merkle.verify_inclusion(leaf, link["index"], size, path, merkle.root(hashes))
+
+
+async def test_the_scan_is_served_and_the_platform_sees_sessions_by_score(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(database_url, tmp_path, **FAST, ledger_feed_interval_seconds=3600)
+    app = client_for(settings)
+    async with app as client:
+        sink, publisher = app.app.state.event_sink, app.app.state.report_publisher
+        shop = await create_shop(client, database_url)
+        m = shop.merchant
+        r = await client.post(
+            "/api/v1/live-sessions",
+            json={"title": "鉴定专场", "planned_start": ts(0), "products": [shop.item_id]},
+            headers=m.headers,
+        )
+        live = r.json()["id"]
+        path = f"/api/v1/sessions/{live}/authenticity"
+        r = await client.get(path, headers=m.headers)
+        assert r.status_code == 404 and r.json()["type"] == "urn:daihuo:problem:no-events-yet"
+        sink.record([*room_events(live, ["u1", "u2", "u3"]), end(live, 300)])
+        r = await client.get(path, headers=m.headers)
+        assert r.status_code == 200, r.text
+        scanned = r.json()["sessions"][live]
+        assert scanned == scan_session(live, list(session_events(sink.flushed(), live)))
+        assert set(scanned) >= {"authenticity_score", "suspicious_users", "raw", "verified"}
+        other = await create_shop(client, database_url, platform=shop.platform)
+        assert (await client.get(path, headers=other.merchant.headers)).status_code == 404
+
+        # Once ended and published, the platform's list shows it, with its proof.
+        await sql(
+            database_url, "UPDATE live_sessions SET state = 'ended' WHERE id = :s", {"s": live}
+        )
+        assert await publisher.publish() == 1
+        r = await client.get("/api/v1/platform/authenticity", headers=shop.platform.headers)
+        assert r.status_code == 200, r.text
+        [row] = r.json()
+        assert (row["session"], row["merchant"]) == (live, m.tenant_id)
+        assert row["authenticity_score"] == scanned["authenticity_score"]
+        assert row["viewer_uv"] == {"raw": 3, "verified": scanned["verified"]["viewer_uv"]}
+        assert row["proof"].startswith("/api/v1/ledger/proof/inclusion?index=")
+        r = await client.get("/api/v1/platform/authenticity", headers=m.headers)
+        assert r.status_code == 403

@@ -425,6 +425,12 @@ LIVE: dict[tuple[str, str], Spec] = {
     ("GET", "/api/v1/sessions/{session_id}/report"): Spec(
         "/api/v1/sessions/{live_a}/report", None, _statuses(404, MERCHANT_STAFF)
     ),
+    ("GET", "/api/v1/sessions/{session_id}/authenticity"): Spec(
+        "/api/v1/sessions/{live_a}/authenticity", None, _statuses(404, MERCHANT_STAFF)
+    ),
+    ("GET", "/api/v1/platform/authenticity"): Spec(
+        "/api/v1/platform/authenticity", None, _statuses(200, {"platform_admin"})
+    ),
 }
 MATRIX.update(LIVE)
 
