@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.analytics import engine
+from daihuo.analytics.export import to_csv, to_html
 from daihuo.catalog import errors as catalog_errors
 from daihuo.core.errors import NotFound, Unauthorized, problems
 from daihuo.events.sink import EventSink
@@ -42,22 +43,38 @@ def get_sink(request: Request) -> EventSink:
 
 @router.get(
     "/sessions/{session_id}/report",
-    responses=problems(*AUTH, *DENIED, live_errors.LiveSessionNotFound, NoEventsYet),
+    responses={
+        **problems(*AUTH, *DENIED, live_errors.LiveSessionNotFound, NoEventsYet),
+        200: {
+            "description": "JSON, or the review export as CSV or a self-contained HTML page.",
+            "content": {"text/csv": {}, "text/html": {}},
+        },
+    },
+    response_model=None,
 )
 async def session_report(
     session_id: SessionKey,
+    format: Literal["json", "csv", "html"] = Query("json"),
     principal: Principal = Depends(require(Permission.sessions_read)),
     session: AsyncSession = Depends(get_session),
     sink: EventSink = Depends(get_sink),
-) -> dict[str, Any]:
-    """A session's figures as shared/spec/metrics.md defines them (the CLI's JSON shape)."""
+) -> dict[str, Any] | Response:
+    """A session's figures as shared/spec/metrics.md defines them (the CLI's JSON shape),
+    or its review export (format=csv, format=html)."""
     # The merchant's own live sessions, and its shop's orders outside any session.
     if session_id != f"shop:{principal.tenant_id}":
         await live.get_session(session, principal, session_id)
     figures = await asyncio.to_thread(lambda: engine.session_report(sink.flushed(), session_id))
     if figures is None:
         raise NoEventsYet(f"No events of session {session_id} are stored yet.")
-    return {"sessions": {session_id: figures}}
+    report = {"sessions": {session_id: figures}}
+    if format == "csv":
+        name = f'attachment; filename="{session_id.replace(":", "_")}.csv"'
+        return Response(to_csv(report), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": name})  # fmt: skip
+    if format == "html":
+        return Response(to_html(report), media_type="text/html; charset=utf-8")
+    return report
 
 
 @router.get(

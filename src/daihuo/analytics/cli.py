@@ -19,6 +19,8 @@ app = typer.Typer(no_args_is_help=True, help="Live-session analytics.")
 class ReportFormat(enum.StrEnum):
     json = "json"
     table = "table"
+    csv = "csv"
+    html = "html"
 
 
 @app.command("report")
@@ -29,12 +31,15 @@ def report_command(
     session: list[str] = typer.Option(
         [], "--session", help="Only this session (repeatable; default: all)."
     ),
-    fmt: ReportFormat = typer.Option(ReportFormat.json, "--format", help="json or table."),
+    fmt: ReportFormat = typer.Option(
+        ReportFormat.json, "--format", help="json, table, or a review export: csv or html."
+    ),
     show_rejects: int = typer.Option(20, "--show-rejects", min=0, help="Rejected lines to list."),
 ) -> None:
     """Every figure of the metric dictionary, per session: of --events FILE or of the store."""
     from daihuo.analytics import engine
     from daihuo.analytics.cli_report import format_table
+    from daihuo.analytics.export import to_csv, to_html
     from daihuo.cli import err, fail
     from daihuo.core.warehouse import WarehouseError
     from daihuo.events.cli import open_warehouse, print_rejects
@@ -62,5 +67,9 @@ def report_command(
         fail(f"no events for session {', '.join(repr(s) for s in missing)}")
     if fmt is ReportFormat.json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    elif fmt is ReportFormat.csv:
+        sys.stdout.write(to_csv(report))
+    elif fmt is ReportFormat.html:
+        sys.stdout.write(to_html(report) + "\n")
     else:
         sys.stdout.write(format_table(report) + "\n")

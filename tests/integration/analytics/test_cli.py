@@ -62,6 +62,19 @@ def test_report_as_a_table_names_each_figure(tmp_path: Path) -> None:
     assert "¥257.90" in r.stdout  # A's GMV, 25790 fen
 
 
+@needs_example
+def test_report_exports_csv_and_html_for_the_review(tmp_path: Path) -> None:
+    path = EXAMPLES / "edge-cases.events.jsonl"
+    r = daihuo(tmp_path, "analytics", "report", "--events", str(path), "--format", "csv")
+    assert r.returncode == 0, r.stderr
+    rows = [line.split(",") for line in r.stdout.splitlines()]
+    assert rows[0] == ["session", "figure", "name", "minute", "value"]
+    assert ["A", "gmv", "成交金额", "", "25790"] in rows
+    r = daihuo(tmp_path, "analytics", "report", "--events", str(path), "--format", "html")
+    assert r.returncode == 0 and r.stdout.startswith("<!doctype html>")
+    assert "¥257.90" in r.stdout and "<script" not in r.stdout
+
+
 def test_report_of_a_file_with_bad_lines_reports_the_rest_and_says_so(tmp_path: Path) -> None:
     path = write_jsonl(tmp_path / "e.jsonl", [start(0), enter(1, "u1"), end(60)])
     with path.open("a", encoding="utf-8") as handle:

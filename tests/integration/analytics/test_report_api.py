@@ -4,6 +4,8 @@ figures the oracle (analytics/reference.py) computes from the same events."""
 from __future__ import annotations
 
 import base64
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -206,3 +208,39 @@ async def test_the_scan_is_served_and_the_platform_sees_sessions_by_score(
         assert row["proof"].startswith("/api/v1/ledger/proof/inclusion?index=")
         r = await client.get("/api/v1/platform/authenticity", headers=m.headers)
         assert r.status_code == 403
+
+
+async def test_the_review_exports_as_csv_and_a_self_contained_page(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(database_url, tmp_path, **FAST)
+    app = client_for(settings)
+    async with app as client:
+        sink = app.app.state.event_sink
+        shop = await create_shop(client, database_url)
+        r = await client.post(
+            "/api/v1/live-sessions",
+            json={"title": "复盘专场", "planned_start": ts(0), "products": []},
+            headers=shop.merchant.headers,
+        )
+        live = r.json()["id"]
+        sink.record([*room_events(live, ["u1", "u2", "<b>u3</b>"]), end(live, 200)])
+        path = f"/api/v1/sessions/{live}/report"
+        figures = (await client.get(path, headers=shop.merchant.headers)).json()["sessions"][live]
+
+        r = await client.get(path, params={"format": "csv"}, headers=shop.merchant.headers)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(r.text)))
+        single = {row["figure"]: row["value"] for row in rows if row["minute"] == ""}
+        assert single["viewer_uv"] == str(figures["viewer_uv"]) == "3"
+        assert single["entry_rate"] == str(figures["entry_rate"])
+        online = [int(row["value"]) for row in rows if row["figure"] == "online_per_minute"]
+        assert online == figures["online_per_minute"]
+
+        r = await client.get(path, params={"format": "html"}, headers=shop.merchant.headers)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        page = r.text
+        assert "<script" not in page and "http" not in page.replace("http-equiv", "")
+        assert page.count("<svg") == 3 and "观看人数" in page and live in page
+        r = await client.get(path, params={"format": "xml"}, headers=shop.merchant.headers)
+        assert r.status_code == 422
