@@ -25,11 +25,7 @@ from daihuo.tenancy.domain import Permission, Principal
 router = APIRouter(prefix="/api/v1", tags=["analytics"])
 SessionKey = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_:.\-]+$")]
 AUTH = (Unauthorized, tenancy_errors.InvalidToken, tenancy_errors.TokenExpired)
-DENIED = (
-    tenancy_errors.PermissionDenied,
-    tenancy_errors.NoTenant,
-    catalog_errors.WrongTenantKind,
-)
+DENIED = catalog_errors.DENIED
 
 
 class NoEventsYet(NotFound):

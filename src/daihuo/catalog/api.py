@@ -29,7 +29,7 @@ from daihuo.catalog.schemas import (
     StorefrontItem,
 )
 from daihuo.core.db import after_commit, commit, scope_session
-from daihuo.core.errors import Unauthorized, problems
+from daihuo.core.errors import problems
 from daihuo.core.pagination import MAX_LIMIT, InvalidCursor, Page, PageParams, page_params
 from daihuo.core.storage import Storage
 from daihuo.core.types import ResourceId
@@ -40,13 +40,7 @@ from daihuo.tenancy.domain import Permission, Principal
 router = APIRouter(prefix="/api/v1")
 
 
-AUTH = (
-    Unauthorized,
-    tenancy_errors.InvalidToken,
-    tenancy_errors.TokenExpired,
-    tenancy_errors.CsrfFailed,
-)
-DENIED = (tenancy_errors.PermissionDenied, tenancy_errors.NoTenant, errors.WrongTenantKind)
+AUTH, DENIED = tenancy_errors.AUTH, errors.DENIED
 PRICES = (errors.PriceOutOfRange, errors.InvalidPriceRange)
 
 

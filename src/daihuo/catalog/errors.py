@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from daihuo.core.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
+from daihuo.tenancy import errors as tenancy_errors
 
 
 class WrongTenantKind(Forbidden):
@@ -121,3 +122,7 @@ class UnsupportedEvidence(BadRequest):
 
 class TooMuchEvidence(Conflict):
     slug, title = "too-much-evidence", "The batch has the maximum number of evidence files"
+
+
+# A refused caller of an endpoint for one kind of tenant (suppliers, merchants).
+DENIED = (*tenancy_errors.DENIED, WrongTenantKind)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from daihuo.catalog import errors as catalog_errors
 from daihuo.core.clock import utcnow
 from daihuo.core.db import after_commit, commit
-from daihuo.core.errors import Unauthorized, problems
+from daihuo.core.errors import problems
 from daihuo.core.ids import new_id
 from daihuo.core.pagination import InvalidCursor, Page, PageParams, page_params
 from daihuo.core.types import ResourceId
@@ -35,17 +35,7 @@ from daihuo.tenancy.deps import get_session, require
 from daihuo.tenancy.domain import Permission, Principal
 
 router = APIRouter(prefix="/api/v1", tags=["live"])
-AUTH = (
-    Unauthorized,
-    tenancy_errors.InvalidToken,
-    tenancy_errors.TokenExpired,
-    tenancy_errors.CsrfFailed,
-)
-DENIED = (
-    tenancy_errors.PermissionDenied,
-    tenancy_errors.NoTenant,
-    catalog_errors.WrongTenantKind,
-)
+AUTH, DENIED = tenancy_errors.AUTH, catalog_errors.DENIED
 
 
 @router.get("/live-sessions", responses=problems(*AUTH, *DENIED, InvalidCursor))

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.catalog import errors as catalog_errors
 from daihuo.core.db import commit
-from daihuo.core.errors import Unauthorized, problems
+from daihuo.core.errors import problems
 from daihuo.core.gate import gated
 from daihuo.core.pagination import Page, PageParams, page_params
 from daihuo.core.types import ResourceId
@@ -35,13 +35,7 @@ from daihuo.tenancy.domain import Permission, Principal
 router = APIRouter(prefix="/api/v1")
 
 
-AUTH = (
-    Unauthorized,
-    tenancy_errors.InvalidToken,
-    tenancy_errors.TokenExpired,
-    tenancy_errors.CsrfFailed,
-    tenancy_errors.PermissionDenied,
-)
+AUTH = (*tenancy_errors.AUTH, tenancy_errors.PermissionDenied)
 ACT = (
     *AUTH,
     errors.OrderNotFound,

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.core.db import commit
-from daihuo.core.errors import Unauthorized, problems
+from daihuo.core.errors import problems
 from daihuo.core.gate import gated
 from daihuo.core.types import ResourceId
 from daihuo.orders import errors as order_errors
@@ -29,13 +29,7 @@ router = APIRouter(prefix="/api/v1")
 sandbox_router = APIRouter(include_in_schema=False)
 
 
-AUTH = (
-    Unauthorized,
-    tenancy_errors.InvalidToken,
-    tenancy_errors.TokenExpired,
-    tenancy_errors.CsrfFailed,
-    tenancy_errors.PermissionDenied,
-)
+AUTH = (*tenancy_errors.AUTH, tenancy_errors.PermissionDenied)
 
 
 def get_payments(request: Request) -> Payments:

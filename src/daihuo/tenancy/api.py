@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.core.db import commit
-from daihuo.core.errors import Unauthorized, problems
+from daihuo.core.errors import problems
 from daihuo.core.pagination import Page, PageParams, page_params
 from daihuo.core.types import ResourceId
 from daihuo.tenancy import errors, service
@@ -46,8 +46,7 @@ from daihuo.tenancy.service import AuthConfig, MemberView
 router = APIRouter(prefix="/api/v1")
 
 
-AUTH = (Unauthorized, errors.InvalidToken, errors.TokenExpired, errors.CsrfFailed)
-DENIED = (errors.PermissionDenied, errors.NoTenant)
+AUTH, DENIED = errors.AUTH, errors.DENIED
 
 
 def _member(view: MemberView) -> MemberRead:

@@ -59,3 +59,9 @@ class TenantNotFound(NotFound):
 
 class LoginRateLimited(RateLimited):
     slug, title = "login-rate-limited", "Too many failed sign-ins"
+
+
+# What an endpoint behind authentication may answer (OpenAPI ``responses`` of routers):
+# no or bad credential (CSRF on unsafe methods with a cookie), and a refused caller.
+AUTH = (Unauthorized, InvalidToken, TokenExpired, CsrfFailed)
+DENIED = (PermissionDenied, NoTenant)
