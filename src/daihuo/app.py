@@ -22,6 +22,7 @@ from daihuo.analytics.publish import ReportPublisher
 from daihuo.catalog.api import router as catalog_router
 from daihuo.catalog.trace_api import router as trace_router
 from daihuo.config import Settings, get_settings
+from daihuo.core.batch import GroupCommit
 from daihuo.core.bus import make_bus
 from daihuo.core.db import Database
 from daihuo.core.errors import PROBLEM_JSON, install_error_handlers, problem_type
@@ -94,6 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = Database(settings.database_url)
         app.state.redis = make_redis(settings.redis_url) if settings.redis_url else None
+        app.state.writer = GroupCommit(app.state.db)
+        await app.state.writer.start()
         app.state.ledger = Ledger.from_settings(app.state.db, settings)
         await app.state.ledger.start()
         app.state.sweeper = ReservationSweeper(
@@ -161,6 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.releaser.stop()
             await app.state.sweeper.stop()
             await app.state.ledger.stop()
+            await app.state.writer.stop()
             if app.state.redis is not None:
                 await app.state.redis.aclose()
             await app.state.db.dispose()

@@ -180,7 +180,11 @@ def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             from pathlib import Path
 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo, poolclass=NullPool)
+            # Pooled: opening a connection costs a thread and four pragmas, which at
+            # hundreds of requests a second is most of a small request's time.
+            engine = create_async_engine(url, echo=echo, pool_size=8, max_overflow=56)
+        else:
+            engine = create_async_engine(url, echo=echo, poolclass=NullPool)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
