@@ -15,7 +15,9 @@ reserved += 1 WHERE id = ? AND available >= 1``), one transaction each, from 1 a
 connections straight to the database (sqlite3 with the app's pragmas; asyncpg). It is
 the ceiling of a transaction-per-order design on that row; the ratio says how much of
 it the whole HTTP path (auth, idempotency, order rows, history, outbox, payment rows,
-webhook) keeps.
+webhook) keeps. A second reference, the HTTP floor: authenticated ``GET /api/v1/me``
+per second on the same server with the same clients (``of_http_floor`` in the JSON is
+orders/s ÷ that) — the most any order path through this Python stack could reach.
 
 PostgreSQL runs when ``DAIHUO_TEST_POSTGRES_URL`` is set. Both engines' durability
 is the app's: SQLite in WAL with ``synchronous=FULL`` (core/db.py), PostgreSQL with
@@ -206,15 +208,19 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, url: str, data_dir: Path) -> None:
+    def __init__(
+        self, url: str, data_dir: Path, *, extra_env: dict[str, Any] | None = None
+    ) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        data_dir.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
             "DAIHUO_DATABASE_URL": url,
             "DAIHUO_DATA_DIR": str(data_dir),
             "DAIHUO_LOG_LEVEL": "WARNING",
             "DAIHUO_SANDBOX_POLL_SECONDS": "0.2",
+            **{k: str(v) for k, v in (extra_env or {}).items()},
         }
         self.log = (data_dir / f"server-{self.port}.log").open("w")
         self.proc = subprocess.Popen(
@@ -310,6 +316,31 @@ async def _load(
         return orders / (time.perf_counter() - started)
 
 
+async def _floor(server: Server, seed: dict[str, Any], *, clients: int, requests: int) -> float:
+    """Authenticated ``GET /api/v1/me`` per second: what the HTTP stack alone allows.
+
+    Same server, same client, same bearer-token lookup as an order, no write: no order
+    path on this process can be faster than this, whatever its database does.
+    """
+    limits = httpx.Limits(max_connections=clients + 4, max_keepalive_connections=clients + 4)
+    left = requests
+    tokens = seed["tokens"]
+    async with httpx.AsyncClient(base_url=server.base, limits=limits, timeout=120) as http:
+
+        async def client(n: int) -> None:
+            nonlocal left
+            headers = {"Authorization": f"Bearer {tokens[n % len(tokens)]}"}
+            while left > 0:
+                left -= 1
+                r = await http.get("/api/v1/me", headers=headers)
+                if r.status_code != 200:
+                    raise RuntimeError(f"/me refused: {r.status_code} {r.text[:200]}")
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client(n) for n in range(clients)))
+        return requests / (time.perf_counter() - started)
+
+
 # --- the baseline ---------------------------------------------------------------------------
 
 UPDATE_SQLITE = (
@@ -401,6 +432,7 @@ async def _engine(engine: str, url: str, tmp: Path, quick: bool) -> list[dict[st
     data_dir.mkdir(exist_ok=True)
     server = Server(url, data_dir)
     rows: list[dict[str, Any]] = []
+    floors: dict[int, float] = {}
     try:
         for target in ("hot", "spread"):
             skus = [seed["hot"][1]] if target == "hot" else [s for _, s in seed["spread"]]
@@ -409,6 +441,18 @@ async def _engine(engine: str, url: str, tmp: Path, quick: bool) -> list[dict[st
                 base_n = 2000 if quick else 10_000
                 ceiling = await _ceiling(url, skus, clients, base_n)
                 what = "hot SKU" if target == "hot" else f"{PRODUCTS} products"
+                if clients not in floors:
+                    floor = floors[clients] = await _floor(
+                        server, seed, clients=clients, requests=n * 2
+                    )
+                    rows.append(
+                        {
+                            "case": f"{engine} {clients} client(s): authenticated GET /me"
+                            " (HTTP stack alone)",
+                            "value": round(floor, 1),
+                            "unit": "requests/s",
+                        }
+                    )
                 for pay in (False, True):
                     rate = await _load(
                         server, url, seed, target=target, clients=clients, orders=n, pay=pay
@@ -421,6 +465,7 @@ async def _engine(engine: str, url: str, tmp: Path, quick: bool) -> list[dict[st
                             "unit": "orders/s",
                             "baseline": round(ceiling, 1),
                             "ratio": round(rate / ceiling, 4),
+                            "of_http_floor": round(rate / floors[clients], 3),
                         }
                     )
     finally:

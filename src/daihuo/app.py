@@ -20,6 +20,7 @@ from daihuo import __version__
 from daihuo.analytics.api import router as analytics_router
 from daihuo.analytics.publish import ReportPublisher
 from daihuo.catalog.api import router as catalog_router
+from daihuo.catalog.schemas import FlashSaleRead
 from daihuo.catalog.trace_api import router as trace_router
 from daihuo.config import Settings, get_settings
 from daihuo.core.batch import GroupCommit
@@ -36,6 +37,9 @@ from daihuo.ledger.api import router as ledger_router
 from daihuo.ledger.service import Ledger
 from daihuo.live.api import router as live_router
 from daihuo.live.domain import visitor_key
+from daihuo.live.flash import FlashSales, make_flash_gate
+from daihuo.live.flash_api import announce as announce_flash
+from daihuo.live.flash_api import router as flash_router
 from daihuo.live.room import RoomConfig, RoomHub
 from daihuo.live.ws import router as live_ws_router
 from daihuo.orders.api import router as orders_router
@@ -127,6 +131,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             config=room_config(settings),
             db=app.state.db,
         )
+        rooms = app.state.rooms
+
+        async def flash_ended(sale: FlashSaleRead) -> None:
+            await announce_flash(rooms, sale)
+
+        app.state.flash = FlashSales(
+            app.state.db,
+            app.state.writer,
+            make_flash_gate(app.state.redis, prefix=settings.redis_prefix),
+            interval=settings.flash_sale_interval_seconds,
+            on_end=flash_ended,
+        )
+        await app.state.flash.start()
         app.state.ledger_feeder = LedgerFeeder(
             app.state.db, interval=settings.ledger_feed_interval_seconds
         )
@@ -158,6 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await demo
             await app.state.report_publisher.stop()
             await app.state.ledger_feeder.stop()
+            await app.state.flash.stop()
             await app.state.rooms.close()
             unsubscribe()
             await asyncio.to_thread(app.state.event_sink.close)
@@ -202,6 +220,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(settlement_router)
     app.include_router(live_router)
     app.include_router(live_ws_router)
+    app.include_router(flash_router)
     app.include_router(analytics_router)
     app.include_router(trace_router)
     app.include_router(provenance_pages)

@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     # With Redis, a connection counts as online while its process renews its lease: a
     # killed process's viewers drop out of the online count after at most this long.
     live_presence_lease_ms: int = Field(default=10_000, ge=500, le=600_000)
+    # Flash sales: every flash_sale_interval_seconds a process ends the sales whose time
+    # is up and reconciles the race gate (memory or Redis) with the database.
+    flash_sale_interval_seconds: float = Field(default=1.0, gt=0, le=60)
     live_replay_messages: int = Field(default=1000, ge=10, le=100_000)
     live_snapshot_comments: int = Field(default=30, ge=0, le=200)
     live_comment_max_chars: int = Field(default=200, ge=1, le=2000)

@@ -126,3 +126,19 @@ class TooMuchEvidence(Conflict):
 
 # A refused caller of an endpoint for one kind of tenant (suppliers, merchants).
 DENIED = (*tenancy_errors.DENIED, WrongTenantKind)
+
+
+class FlashSaleNotFound(NotFound):
+    slug, title = "flash-sale-not-found", "No such flash sale"
+
+
+class FlashSaleNotRunning(Conflict):
+    slug, title = "flash-sale-not-running", "The flash sale is not running"
+
+
+class FlashSoldOut(Conflict):
+    slug, title = "flash-sale-sold-out", "The flash sale is sold out"
+
+
+class FlashLimitReached(Conflict):
+    slug, title = "flash-sale-limit-reached", "The per-person limit of this flash sale is reached"

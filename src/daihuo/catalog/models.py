@@ -214,3 +214,58 @@ class TraceEvidence(TenantScoped, Base):
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+
+
+class FlashSale(TenantScoped, Base):
+    """Units of one SKU set aside by a merchant for a flash sale (秒杀) at a sale price.
+
+    Creating the sale moves ``units`` of the SKU from ``available`` to ``reserved``:
+    the sale holds them. A buyer's win takes units from ``remaining`` (a conditional
+    UPDATE, like any reservation) into the buyer's order, which keeps them reserved
+    until it is paid (reserved → sold) or lapses — then they go back to ``remaining``
+    while the sale runs, or to the SKU's ``available`` once it has ended. Ending the
+    sale returns ``remaining`` to ``available``. So ``remaining`` plus the units of the
+    sale's open orders is what the sale holds of the SKU's ``reserved``.
+    """
+
+    __tablename__ = "flash_sales"
+    __table_args__ = (
+        CheckConstraint("units > 0", name="units"),
+        CheckConstraint("remaining >= 0 AND remaining <= units", name="remaining"),
+        CheckConstraint("per_user_limit > 0", name="per_user_limit"),
+        CheckConstraint("price > 0", name="price"),
+        CheckConstraint("ends_at > starts_at", name="window"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("showcase_items.id", ondelete="CASCADE"))
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    sku_id: Mapped[str] = mapped_column(ForeignKey("skus.id", ondelete="CASCADE"), index=True)
+    supplier_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(100))
+    price: Mapped[int] = mapped_column(BigInteger)
+    commission_bps: Mapped[int] = mapped_column(Integer)
+    units: Mapped[int] = mapped_column(Integer)
+    remaining: Mapped[int] = mapped_column(Integer)
+    per_user_limit: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class FlashHold(Base):
+    """Units of a flash sale a buyer holds (in open or paid orders), for its per-user limit."""
+
+    __tablename__ = "flash_holds"
+    __table_args__ = (CheckConstraint("quantity >= 0", name="quantity"),)
+
+    sale_id: Mapped[str] = mapped_column(
+        ForeignKey("flash_sales.id", ondelete="CASCADE"), primary_key=True
+    )
+    buyer_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    quantity: Mapped[int] = mapped_column(Integer)

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -20,6 +21,8 @@ from daihuo.catalog.domain import ProductState
 from daihuo.catalog.models import (
     Batch,
     CommissionOverride,
+    FlashHold,
+    FlashSale,
     Product,
     ProductImage,
     ProductTerm,
@@ -342,6 +345,115 @@ class CatalogRepository:
 
     async def flush(self) -> None:
         await self.session.flush()
+
+    # --- flash sales: every change is one conditional UPDATE ------------------------------
+
+    async def flash_sale(self, sale_id: str, *, any_tenant: bool = False) -> FlashSale | None:
+        stmt = select(FlashSale).where(FlashSale.id == sale_id)
+        if any_tenant:
+            stmt = stmt.execution_options(**UNSCOPED)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def flash_sales(
+        self, *, session_id: str | None = None, running_at: datetime | None = None
+    ) -> Sequence[FlashSale]:
+        stmt = select(FlashSale).execution_options(**UNSCOPED).order_by(FlashSale.starts_at)
+        if session_id is not None:
+            stmt = stmt.where(FlashSale.session_id == session_id)
+        if running_at is not None:
+            stmt = stmt.where(FlashSale.ended_at.is_(None), FlashSale.ends_at > running_at)
+        return (await self.session.execute(stmt)).scalars().all()
+
+    async def take_flash(self, sale_id: str, qty: int, now: datetime) -> bool:
+        """``qty`` units of a running sale's ``remaining`` for one order; False if short."""
+        stmt = (
+            update(FlashSale)
+            .where(
+                FlashSale.id == sale_id,
+                FlashSale.remaining >= qty,
+                FlashSale.ended_at.is_(None),
+                FlashSale.starts_at <= now,
+                FlashSale.ends_at > now,
+            )
+            .values(remaining=FlashSale.remaining - qty)
+            .execution_options(**UNSCOPED, synchronize_session=False)
+        )
+        result = await self.session.execute(stmt)
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def return_flash(self, sale_id: str, qty: int) -> bool:
+        """Give ``qty`` units back to the sale if it has not ended; False if it has."""
+        stmt = (
+            update(FlashSale)
+            .where(FlashSale.id == sale_id, FlashSale.ended_at.is_(None))
+            .values(remaining=FlashSale.remaining + qty)
+            .execution_options(**UNSCOPED, synchronize_session=False)
+        )
+        result = await self.session.execute(stmt)
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def end_flash(self, sale_id: str, remaining: int, now: datetime) -> bool:
+        """Close the sale if it still has exactly ``remaining`` units (compare-and-set)."""
+        stmt = (
+            update(FlashSale)
+            .where(
+                FlashSale.id == sale_id,
+                FlashSale.ended_at.is_(None),
+                FlashSale.remaining == remaining,
+            )
+            .values(remaining=0, ended_at=now)
+            .execution_options(**UNSCOPED, synchronize_session=False)
+        )
+        result = await self.session.execute(stmt)
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def flash_remaining(self, sale_id: str) -> tuple[int, bool] | None:
+        stmt = (
+            select(FlashSale.remaining, FlashSale.ended_at.is_(None))
+            .where(FlashSale.id == sale_id)
+            .execution_options(**UNSCOPED)
+        )
+        row = (await self.session.execute(stmt)).first()
+        return None if row is None else (int(row[0]), bool(row[1]))
+
+    async def hold_flash(self, sale_id: str, buyer_id: str, qty: int, limit: int) -> bool:
+        """Count ``qty`` more units against the buyer's per-sale limit; False if over."""
+        dialect = self.session.get_bind().dialect.name
+        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(FlashHold)
+        await self.session.execute(
+            ins.values(sale_id=sale_id, buyer_id=buyer_id, quantity=0).on_conflict_do_nothing()
+        )
+        stmt = (
+            update(FlashHold)
+            .where(
+                FlashHold.sale_id == sale_id,
+                FlashHold.buyer_id == buyer_id,
+                FlashHold.quantity + qty <= limit,
+            )
+            .values(quantity=FlashHold.quantity + qty)
+            .execution_options(synchronize_session=False)
+        )
+        result = await self.session.execute(stmt)
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def unhold_flash(self, sale_id: str, buyer_id: str, qty: int) -> None:
+        stmt = (
+            update(FlashHold)
+            .where(
+                FlashHold.sale_id == sale_id,
+                FlashHold.buyer_id == buyer_id,
+                FlashHold.quantity >= qty,
+            )
+            .values(quantity=FlashHold.quantity - qty)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(stmt)
+
+    async def flash_held(self, sale_id: str) -> dict[str, int]:
+        stmt = select(FlashHold.buyer_id, FlashHold.quantity).where(
+            FlashHold.sale_id == sale_id, FlashHold.quantity > 0
+        )
+        return {str(b): int(q) for b, q in (await self.session.execute(stmt)).all()}
 
 
 class TraceRepository:

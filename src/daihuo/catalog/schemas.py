@@ -390,3 +390,31 @@ class ProvenanceRead(BaseModel):
     tree_size: int = Field(description="Size of the signed tree the proof URLs refer to.")
     checkpoint_url: str
     keys_url: str
+
+
+class FlashSaleCreate(BaseModel):
+    model_config = STRICT_INPUT
+    item_id: Identifier = Field(description="A showcase item of the caller's shop.")
+    sku_id: Identifier
+    price: Fen = Field(description="The sale price, inside the supplier's range.")
+    units: int = Field(ge=1, le=1_000_000, description="Units of the SKU set aside for the sale.")
+    per_user_limit: int = Field(default=1, ge=1, le=100)
+    starts_at: AwareDatetime | None = Field(default=None, description="Default: now.")
+    duration_seconds: int = Field(default=300, ge=10, le=7 * 24 * 3600)
+
+
+class FlashSaleRead(BaseModel):
+    id: str
+    session_id: str | None
+    item_id: str
+    product_id: str
+    sku_id: str
+    title: str
+    price: int
+    units: int
+    remaining: int = Field(description="Units not yet taken by a buyer's open or paid order.")
+    per_user_limit: int
+    starts_at: datetime
+    ends_at: datetime
+    ended_at: datetime | None
+    created_at: datetime

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import anyio.to_thread
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +30,7 @@ from daihuo.catalog.domain import (
 )
 from daihuo.catalog.models import (
     CommissionOverride,
+    FlashSale,
     Product,
     ProductImage,
     ShowcaseItem,
@@ -37,6 +39,8 @@ from daihuo.catalog.models import (
 from daihuo.catalog.repository import CatalogRepository
 from daihuo.catalog.schemas import (
     CommissionRead,
+    FlashSaleCreate,
+    FlashSaleRead,
     ImageRead,
     PoolProduct,
     PoolQuery,
@@ -841,3 +845,124 @@ async def stock_levels(session: AsyncSession, sku_id: str) -> StockLevels:
     if levels is None:
         raise errors.SkuNotFound()
     return StockLevels(*levels)
+
+
+# --- flash sales (秒杀): the stock side; live/ runs the race and the room ----------------
+
+
+def flash_read(sale: FlashSale) -> FlashSaleRead:
+    return FlashSaleRead.model_validate(sale, from_attributes=True)
+
+
+async def create_flash_sale(
+    session: AsyncSession, ctx: Principal, data: FlashSaleCreate, *, session_id: str | None
+) -> FlashSale:
+    """Set ``units`` of a showcase SKU aside at a sale price (available → reserved)."""
+    require_kind(ctx, TenantKind.merchant)
+    assert ctx.tenant_id is not None
+    repo = CatalogRepository(session)
+    item = await repo.showcase_item(data.item_id)
+    found = await repo.sellable(data.item_id, data.sku_id) if item is not None else None
+    if item is None or found is None:
+        raise errors.ShowcaseItemNotFound("No such SKU of an item in your showcase.")
+    _, product, sku = found
+    if product.state != ProductState.listed.value:
+        raise errors.ProductNotListed("This product is not for sale at the moment.")
+    check_price_in_range(data.price, product.price_min, product.price_max, what="The sale price")
+    rates = await repo.override_rates([product.id], item.tenant_id)
+    now = utcnow()
+    starts = data.starts_at or now
+    if not await repo.move_stock(sku.id, data.units, "available", "reserved"):
+        raise errors.InsufficientStock(
+            f"Only {sku.available} units of this SKU are available for the sale."
+        )
+    sale = FlashSale(
+        id=new_id("fls"),
+        session_id=session_id,
+        item_id=item.id,
+        product_id=product.id,
+        sku_id=sku.id,
+        supplier_id=product.tenant_id,
+        title=product.title,
+        price=data.price,
+        commission_bps=effective_commission(product.commission_bps, rates.get(product.id)),
+        units=data.units,
+        remaining=data.units,
+        per_user_limit=data.per_user_limit,
+        starts_at=starts,
+        ends_at=starts + timedelta(seconds=data.duration_seconds),
+        ended_at=None,
+        created_at=now,
+    )
+    repo.add(sale)
+    await repo.flush()
+    return sale
+
+
+async def get_flash_sale(session: AsyncSession, sale_id: str) -> FlashSale:
+    """Any flash sale by id (sales are public while their session is)."""
+    sale = await CatalogRepository(session).flash_sale(sale_id, any_tenant=True)
+    if sale is None:
+        raise errors.FlashSaleNotFound()
+    return sale
+
+
+async def list_flash_sales(
+    session: AsyncSession, *, session_id: str | None = None, running_at: datetime | None = None
+) -> Sequence[FlashSale]:
+    repo = CatalogRepository(session)
+    return await repo.flash_sales(session_id=session_id, running_at=running_at)
+
+
+async def take_flash_units(session: AsyncSession, sale: FlashSale, buyer_id: str, qty: int) -> None:
+    """A buyer's win: ``qty`` units of the sale into the buyer's order, within the limit.
+
+    Both checks are conditional UPDATEs (never read-then-write), so no interleaving of
+    buyers can take more than ``remaining`` or more than the limit per buyer.
+    """
+    now = utcnow()
+    if sale.ended_at is not None or not sale.starts_at <= now < sale.ends_at:
+        raise errors.FlashSaleNotRunning("The flash sale is not running.")
+    repo = CatalogRepository(session)
+    if not await repo.hold_flash(sale.id, buyer_id, qty, sale.per_user_limit):
+        raise errors.FlashLimitReached(
+            f"At most {sale.per_user_limit} per person in this flash sale."
+        )
+    if not await repo.take_flash(sale.id, qty, now):
+        raise errors.FlashSoldOut("Sold out: fewer units are left than you asked for.")
+
+
+async def return_flash_units(
+    session: AsyncSession, sale_id: str, buyer_id: str, sku_id: str, qty: int
+) -> bool:
+    """An unpaid flash order lapsed: its units go back to the sale while it runs (True),
+    or to the SKU's available stock once it has ended (False)."""
+    repo = CatalogRepository(session)
+    await repo.unhold_flash(sale_id, buyer_id, qty)
+    if await repo.return_flash(sale_id, qty):
+        return True
+    await release_stock(session, sku_id, qty)
+    return False
+
+
+async def end_flash_sale(session: AsyncSession, sale: FlashSale) -> int:
+    """Close the sale; its remaining units go back to available. Returns how many."""
+    repo = CatalogRepository(session)
+    for _ in range(100):
+        state = await repo.flash_remaining(sale.id)
+        if state is None or not state[1]:
+            return 0
+        remaining = state[0]
+        if await repo.end_flash(sale.id, remaining, utcnow()):
+            if remaining:
+                await _must_move(session, sale.sku_id, remaining, "reserved", "available")
+            return remaining
+    raise RuntimeError("flash sale kept changing while it was being ended")
+
+
+async def flash_gate_state(session: AsyncSession, sale_id: str) -> tuple[int, dict[str, int]]:
+    """What the race gate must start from: the sale's remaining units and each buyer's hold."""
+    repo = CatalogRepository(session)
+    state = await repo.flash_remaining(sale_id)
+    remaining = state[0] if state is not None and state[1] else 0
+    return remaining, await repo.flash_held(sale_id)

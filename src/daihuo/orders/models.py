@@ -55,6 +55,10 @@ class Order(Base):
     refund_reason: Mapped[str | None] = mapped_column(String(500))
     refund_from: Mapped[str | None] = mapped_column(String(20))
     session: Mapped[str] = mapped_column(String(64))
+    # Bought in a flash sale: its units came from (and, unpaid, go back to) the sale.
+    flash_sale_id: Mapped[str | None] = mapped_column(
+        ForeignKey("flash_sales.id", ondelete="RESTRICT"), index=True
+    )
     carrier: Mapped[str | None] = mapped_column(String(60))
     tracking_no: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime]

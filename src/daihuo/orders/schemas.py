@@ -64,6 +64,7 @@ class OrderRead(BaseModel):
     refund_amount: int | None
     refund_reason: str | None
     session: str
+    flash_sale_id: str | None = Field(default=None, description="Bought in this flash sale.")
     carrier: str | None
     tracking_no: str | None
     created_at: datetime

@@ -188,6 +188,10 @@ async def _apply(
 async def _move_stock(session: AsyncSession, order: Order, move: tuple[str, str] | None) -> None:
     if move == ("reserved", "sold"):
         await catalog.confirm_stock(session, order.sku_id, order.quantity)
+    elif move == ("reserved", "available") and order.flash_sale_id is not None:
+        await catalog.return_flash_units(
+            session, order.flash_sale_id, order.buyer_id, order.sku_id, order.quantity
+        )
     elif move == ("reserved", "available"):
         await catalog.release_stock(session, order.sku_id, order.quantity)
     elif move == ("sold", "available"):
@@ -265,6 +269,62 @@ async def place_order(
         raise errors.OutOfStock(
             "Out of stock: fewer units are left than you asked for.", sku_id=order.sku_id
         ) from exc
+    return order
+
+
+async def place_flash_order(
+    session: AsyncSession,
+    ctx: Principal,
+    sale_id: str,
+    quantity: int,
+    *,
+    session_tag: str | None = None,
+    hub: OrderEventHub = HUB,
+) -> Order:
+    """A flash-sale win: an order at the sale price holding ``quantity`` of the sale's
+    units, to be paid within the reservation window like any other order."""
+    assert ctx.user_id is not None
+    sale = await catalog.get_flash_sale(session, sale_id)
+    await catalog.take_flash_units(session, sale, ctx.user_id, quantity)
+    now = utcnow()
+    order = Order(
+        id=new_id("ord"),
+        state=OrderState.created.value,
+        buyer_id=ctx.user_id,
+        merchant_id=sale.tenant_id,
+        supplier_id=sale.supplier_id,
+        item_id=sale.item_id,
+        product_id=sale.product_id,
+        sku_id=sale.sku_id,
+        title=sale.title,
+        quantity=quantity,
+        unit_price=sale.price,
+        amount=order_amount(sale.price, quantity),
+        commission_bps=sale.commission_bps,
+        refunded_amount=0,
+        quota_taken=False,
+        session=session_tag or sale.session_id or shop_session(sale.tenant_id),
+        flash_sale_id=sale.id,
+        created_at=now,
+        updated_at=now,
+    )
+    repo = OrdersRepository(session, party_of(ctx))
+    repo.add(order)
+    await repo.flush()
+    _history(
+        repo,
+        order,
+        OrderAction.create,
+        None,
+        actor=Actor.buyer,
+        actor_id=ctx.user_id,
+        at=now,
+        note=f"flash sale {sale.id}",
+    )
+    await _emit(
+        session, repo, order, "order_created", at=now, amount=order.amount, qty=quantity, hub=hub
+    )
+    await repo.flush()
     return order
 
 

@@ -431,6 +431,26 @@ LIVE: dict[tuple[str, str], Spec] = {
     ("GET", "/api/v1/platform/authenticity"): Spec(
         "/api/v1/platform/authenticity", None, _statuses(200, {"platform_admin"})
     ),
+    # Flash sales start while the session is live (the world's is scheduled: the writers
+    # get past authorization to a 409); a room's sales are public; buying needs a
+    # signed-in user, ending the sale's merchant writers (no such sale: 404 past auth).
+    ("POST", "/api/v1/live-sessions/{session_id}/flash-sales"): Spec(
+        "/api/v1/live-sessions/{live_a}/flash-sales",
+        {"item_id": "{item_a}", "sku_id": "{sku_listed}", "price": 1500, "units": 5},
+        _statuses(409, MERCHANT_WRITERS),
+    ),
+    ("GET", "/api/v1/live-sessions/{session_id}/flash-sales"): Spec(
+        "/api/v1/live-sessions/{live_a}/flash-sales", None, _statuses(200, set(ACTORS))
+    ),
+    ("GET", "/api/v1/flash-sales/{sale_id}"): Spec(
+        "/api/v1/flash-sales/fls_none", None, _statuses(404, set(ACTORS))
+    ),
+    ("POST", "/api/v1/flash-sales/{sale_id}/buy"): Spec(
+        "/api/v1/flash-sales/fls_none/buy", {"quantity": 1}, _statuses(404, USERS)
+    ),
+    ("POST", "/api/v1/flash-sales/{sale_id}/end"): Spec(
+        "/api/v1/flash-sales/fls_none/end", None, _statuses(404, MERCHANT_WRITERS)
+    ),
 }
 MATRIX.update(LIVE)
 
