@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.writer,
             make_flash_gate(app.state.redis, prefix=settings.redis_prefix),
             interval=settings.flash_sale_interval_seconds,
+            stale_seconds=settings.flash_sale_grant_stale_seconds,
             on_end=flash_ended,
         )
         await app.state.flash.start()

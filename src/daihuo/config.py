@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     # Flash sales: every flash_sale_interval_seconds a process ends the sales whose time
     # is up and reconciles the race gate (memory or Redis) with the database.
     flash_sale_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    # A race grant not settled within this long belonged to a process that died: the
+    # gate's reconciliation gives its units back (they are in the database either way).
+    flash_sale_grant_stale_seconds: float = Field(default=30.0, gt=0, le=3600)
     live_replay_messages: int = Field(default=1000, ge=10, le=100_000)
     live_snapshot_comments: int = Field(default=30, ge=0, le=200)
     live_comment_max_chars: int = Field(default=200, ge=1, le=2000)

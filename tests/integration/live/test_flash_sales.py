@@ -315,3 +315,122 @@ async def test_grants_of_a_dead_process_come_back_at_reconciliation(gate: Any) -
     assert await gate.load("s", 5, {"u9": 1}, stale_seconds=0.001) == 5
     assert (await gate.take("s", "u9", 1, 1))[0] is Verdict.limit  # the database's hold
     assert (await gate.take("s", "u0", 1, 1))[0] is Verdict.granted
+
+
+# --- a process killed in the middle of the race -----------------------------------------
+
+
+def start_process(database_url: str, tmp: Path, env: dict[str, str]) -> tuple[Any, str]:
+    """``(process, base URL)``; the process's ``log`` attribute is its open log file."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.integration.orders.live import free_port
+
+    port = free_port()
+    log = (tmp / f"server-{port}.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "daihuo", "serve", "--port", str(port)],
+        env={
+            **os.environ,
+            "DAIHUO_DATABASE_URL": database_url,
+            "DAIHUO_DATA_DIR": str(tmp),
+            "DAIHUO_PASSWORD_MEMORY_KIB": "64",
+            "DAIHUO_PASSWORD_TIME_COST": "1",
+            "DAIHUO_PASSWORD_PARALLELISM": "1",
+            "DAIHUO_LOG_LEVEL": "WARNING",
+            **env,
+        },
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    proc.log = log  # type: ignore[attr-defined]
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.TransportError:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.1)
+
+
+async def test_a_process_killed_mid_race_loses_no_units(database_url: str, tmp_path: Path) -> None:
+    if REDIS_URL is None:
+        pytest.skip("set DAIHUO_TEST_REDIS_URL for the Redis gate")
+    units, buyers = 20, 40
+    async with client_for(make_settings(database_url, tmp_path, **FAST)) as client:
+        shop, sid = await live_shop(client, database_url, buyers=buyers)
+        sale = await start_sale(client, shop, sid, units=units, per_user_limit=1)
+    env = {
+        "DAIHUO_REDIS_URL": REDIS_URL,
+        "DAIHUO_REDIS_PREFIX": f"t{secrets.token_hex(4)}",
+        "DAIHUO_FLASH_SALE_INTERVAL_SECONDS": "0.2",
+        "DAIHUO_FLASH_SALE_GRANT_STALE_SECONDS": "2",
+    }
+    first, base = start_process(database_url, tmp_path, env)
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+            tokens = [await create_token(http, b.email) for b in shop.buyers]
+
+            async def one(i: int) -> int:
+                try:
+                    r = await http.post(
+                        f"/api/v1/flash-sales/{sale['id']}/buy",
+                        json={"quantity": 1},
+                        headers={"Authorization": f"Bearer {tokens[i]}"},
+                    )
+                except httpx.TransportError:
+                    return 0  # the process died under this request
+                return r.status_code
+
+            tasks = [asyncio.create_task(one(i)) for i in range(buyers)]
+            await asyncio.sleep(0.3)
+            first.kill()  # SIGKILL: no shutdown, grants in flight stay in Redis
+            await asyncio.gather(*tasks)
+    finally:
+        first.kill()
+        first.wait(10)
+        first.log.close()
+    sold_before = (
+        await rows(
+            database_url, "SELECT count(*) FROM orders WHERE flash_sale_id = :i", i=sale["id"]
+        )
+    )[0][0]
+    assert sold_before < units, "the race finished before the kill: make it bigger"
+
+    second, base = start_process(database_url, tmp_path, env)
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+            await asyncio.sleep(3)  # past the stale window: the dead grants come back
+            holders = {
+                r[0]
+                for r in await rows(
+                    database_url,
+                    "SELECT buyer_id FROM orders WHERE flash_sale_id = :i",
+                    i=sale["id"],
+                )
+            }
+            late = [b for b in shop.buyers if b.user_id not in holders]
+            statuses = []
+            for b in late:
+                token = await create_token(http, b.email)
+                r = await http.post(
+                    f"/api/v1/flash-sales/{sale['id']}/buy",
+                    json={"quantity": 1},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                statuses.append(r.status_code)
+    finally:
+        second.terminate()
+        second.wait(30)
+        second.log.close()
+    assert statuses.count(201) == units - sold_before, statuses
+    assert set(statuses) <= {201, 409}
+    assert await rows(
+        database_url, "SELECT count(*) FROM orders WHERE flash_sale_id = :i", i=sale["id"]
+    ) == [(units,)]
+    assert await sale_row(database_url, sale["id"]) == (0, True)
