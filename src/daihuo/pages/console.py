@@ -208,7 +208,10 @@ def _login_page(
     errors: Mapping[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    token = secrets.token_urlsafe(24)
+    # One token per browser (kept while it lasts), so two open sign-in tabs both work.
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    if not (len(token) == 32 and token.replace("-", "").replace("_", "").isalnum()):
+        token = secrets.token_urlsafe(24)
     response = render(
         request,
         "console/login.html",
