@@ -50,6 +50,7 @@ CHROMIUM_ARGS = [
 class Demo:
     base: str
     session_id: str  # the demo merchant's finished session
+    provenance: str | None = None  # the path of the demo batch's provenance page
     password: str = DEMO_PASSWORD
     _tokens: dict[str, str] = field(default_factory=dict)
 
@@ -97,7 +98,7 @@ def demo_server(
         "DAIHUO_LEDGER_FEED_INTERVAL_SECONDS": "1",
     }
     with mock.patch.dict(os.environ, env), server_process(settings, tmp) as base:
-        demo = Demo(base, info.live_session)
+        demo = Demo(base, info.live_session, info.provenance)
         deadline = time.monotonic() + 60 + minutes * 60 / speed * 3
         path = f"/api/v1/ledger/records/session_report/{info.live_session}"
         while True:
