@@ -148,6 +148,12 @@ def test_dashboard_and_review_show_the_figures_of_the_report_api(page: Page, dem
         assert value == report[key], key
         assert text == show(report[key], KIND[key], "zh"), key
 
+    page.wait_for_selector("[data-chart='trend'][data-rendered='true'] canvas")
+    trend = json.loads(page.text_content("#chart-data") or "{}")["trend"]
+    assert {"gmv": report["gmv"], "viewer_uv": report["viewer_uv"]} in [
+        {"gmv": r["gmv"], "viewer_uv": r["viewer_uv"]} for r in trend
+    ]
+
     page.click(f'article[data-session="{sid}"] h3 a')
     page.wait_for_url(f"**/console/sessions/{sid}")
     figures = values(page, "[data-testid=metrics]")

@@ -6,10 +6,12 @@ import htmx from "htmx.org";
 import Alpine from "@alpinejs/csp";
 import * as echarts from "echarts/core";
 import { BarChart, FunnelChart, LineChart } from "echarts/charts";
-import { GridComponent, TooltipComponent } from "echarts/components";
+import { GridComponent, LegendComponent, TooltipComponent } from "echarts/components";
 import { CanvasRenderer } from "echarts/renderers";
 
-echarts.use([LineChart, BarChart, FunnelChart, GridComponent, TooltipComponent, CanvasRenderer]);
+echarts.use([
+  LineChart, BarChart, FunnelChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer,
+]);
 window.htmx = htmx;
 
 const COLOURS = {
@@ -33,12 +35,30 @@ function minuteLabel(startIso, k) {
 function drawCharts() {
   const data = readJson("chart-data");
   const text = readJson("chart-text");
-  if (!data || !data.curves) return;
+  if (!data || !(data.curves || data.trend)) return;
   const charts = [];
   for (const el of document.querySelectorAll("[data-chart]")) {
     const key = el.dataset.chart;
     const chart = echarts.init(el, null, { renderer: "canvas" });
-    if (key === "funnel") {
+    if (key === "trend") {
+      chart.setOption({
+        animation: false,
+        grid: { left: 72, right: 64, top: 32, bottom: 28 },
+        tooltip: { trigger: "axis" },
+        legend: { top: 0 },
+        xAxis: { type: "category", data: data.trend.map((r) => r.label) },
+        yAxis: [
+          { type: "value", axisLabel: { formatter: (v) => "¥" + (v / 100).toLocaleString() } },
+          { type: "value" },
+        ],
+        series: [
+          { name: text.gmv, type: "bar", data: data.trend.map((r) => r.gmv), itemStyle: { color: "#b08900" },
+            tooltip: { valueFormatter: (v) => "¥" + (v / 100).toFixed(2) } },
+          { name: text.viewer_uv, type: "line", yAxisIndex: 1, data: data.trend.map((r) => r.viewer_uv),
+            itemStyle: { color: "#0b7285" } },
+        ],
+      });
+    } else if (key === "funnel") {
       chart.setOption({
         animation: false,
         tooltip: { trigger: "item" },

@@ -364,12 +364,25 @@ async def dashboard(request: Request, session: AsyncSession = Depends(get_sessio
     for s in sessions:
         figures = await _figures(request, s.id) if s.state != "scheduled" else None
         rows.append({"s": s, "figures": figures})
+    # The trend: GMV and viewers of the recent sessions that have figures, oldest first.
+    trend = [
+        {
+            "label": local_time(r["s"].started_at or r["s"].planned_start)[5:],
+            "gmv": r["figures"].get("gmv") or 0,
+            "viewer_uv": r["figures"].get("viewer_uv") or 0,
+        }
+        for r in reversed(rows)
+        if r["figures"]
+    ]
+    text = messages(page_lang(request))
     return render(
         request,
         "console/dashboard.html",
         principal=principal,
         rows=rows,
         headline=[(key, KIND_OF[key]) for key in HEADLINE],
+        chart_data={"trend": trend} if trend else {},
+        chart_text={key: text[f"m.{key}"] for key in ("gmv", "viewer_uv")},
     )
 
 

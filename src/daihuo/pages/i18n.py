@@ -117,6 +117,7 @@ CONSOLE: dict[str, tuple[str, str]] = {
     ),
     "dashboard_title": ("经营概览", "Dashboard"),
     "recent_sessions": ("最近场次", "Recent sessions"),
+    "trend": ("近期趋势", "Trend"),
     "all_sessions": ("全部场次", "All sessions"),
     "no_sessions": ("还没有直播场次", "No live sessions yet"),
     "no_figures": ("暂无数据", "No figures yet"),
