@@ -52,7 +52,7 @@ function drawCharts() {
           { type: "value" },
         ],
         series: [
-          { name: text.gmv, type: "bar", data: data.trend.map((r) => r.gmv), itemStyle: { color: "#b08900" },
+          { name: text.gmv, type: "bar", barMaxWidth: 48, data: data.trend.map((r) => r.gmv), itemStyle: { color: "#b08900" },
             tooltip: { valueFormatter: (v) => "¥" + (v / 100).toFixed(2) } },
           { name: text.viewer_uv, type: "line", yAxisIndex: 1, data: data.trend.map((r) => r.viewer_uv),
             itemStyle: { color: "#0b7285" } },
@@ -86,6 +86,7 @@ function drawCharts() {
         series: [{
           name: text[key] || key,
           type: money ? "bar" : "line",
+          barMaxWidth: 48,
           data: values,
           showSymbol: false,
           itemStyle: { color: COLOURS[key] },
@@ -124,3 +125,14 @@ document.addEventListener("DOMContentLoaded", () => {
 });
 // Fragments that htmx inserts later (the authenticity panel) are initialised by
 // Alpine's own mutation observer.
+
+// A fragment that failed to load says so instead of "loading…" forever.
+document.addEventListener("htmx:responseError", (event) => {
+  const target = event.detail.target;
+  if (target && target.dataset.failed) {
+    const note = document.createElement("p");
+    note.className = "error";
+    note.textContent = target.dataset.failed;
+    target.replaceChildren(note);
+  }
+});
