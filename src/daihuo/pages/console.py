@@ -29,7 +29,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.analytics import engine
-from daihuo.analytics.cli_report import FUNNEL_STEPS, METRICS
+from daihuo.analytics.cli_report import FUNNEL_STEPS, METRICS, format_value
 from daihuo.catalog import errors as catalog_errors
 from daihuo.catalog import service as catalog
 from daihuo.core.db import commit, scope_session
@@ -47,9 +47,11 @@ from daihuo.tenancy import service as tenancy
 from daihuo.tenancy.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
+    clear_session_cookies,
     client_ip,
     get_auth_config,
     get_session,
+    set_session_cookies,
 )
 from daihuo.tenancy.domain import Principal, TenantKind, Via
 from daihuo.tenancy.service import AuthConfig
@@ -85,20 +87,11 @@ templates = Environment(
 
 
 def show(value: Any, how: str, lang: Lang = "zh") -> str:
-    """A figure as the page shows it: ¥ with two decimals for fen, % for rates."""
-    if value is None:
-        return "—"
-    if how == "money":
-        return f"¥{value / 100:,.2f}"
-    if how == "rate":
-        return f"{value * 100:.2f}%"
-    if how == "number":
-        return f"{value:,.2f}"
-    if how == "seconds":
+    """A figure as the page shows it: ¥ with two decimals for fen, % for rates (the CLI's
+    formatting), seconds in the page's language."""
+    if how == "seconds" and value is not None:
         return f"{value:,.1f} {'秒' if lang == 'zh' else 's'}"
-    if how == "count":
-        return f"{value:,}"
-    return str(value)
+    return format_value(value, how)
 
 
 def local_time(at: datetime | None) -> str:
@@ -275,19 +268,9 @@ async def login_submit(
         )
     issued = await tenancy.issue_token(session, cfg, user, kind=Via.cookie)
     await commit(session)
-    assert issued.csrf is not None
     response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
-    secure = request.app.state.settings.cookie_secure
-    max_age = int(cfg.session_ttl.total_seconds())
     # The same cookies as POST /api/v1/auth/login, so the console and the API agree.
-    response.set_cookie(
-        SESSION_COOKIE, issued.secret, max_age=max_age, httponly=True, secure=secure,
-        samesite="lax", path="/",
-    )  # fmt: skip
-    response.set_cookie(
-        CSRF_COOKIE, issued.csrf, max_age=max_age, httponly=False, secure=secure,
-        samesite="strict", path="/",
-    )  # fmt: skip
+    set_session_cookies(response, issued, cfg, secure=request.app.state.settings.cookie_secure)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console/login")
     return response
 
@@ -308,8 +291,7 @@ async def logout(request: Request, session: AsyncSession = Depends(get_session))
             await tenancy.revoke_token(session, token)
             await commit(session)
     response = RedirectResponse("/console/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    response.delete_cookie(CSRF_COOKIE, path="/")
+    clear_session_cookies(response)
     return response
 
 
