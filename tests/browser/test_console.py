@@ -341,3 +341,27 @@ def test_html_in_product_names_and_session_titles_is_shown_as_text(page: Page, d
     assert page.text_content(f'tr[data-product="{product["id"]}"] td') == title
     assert page.evaluate("window.__xss") is None
     assert page.locator("img[src='x']").count() == 0
+
+
+def test_signing_in_and_out_works_with_the_keyboard_alone(page: Page, demo: Demo) -> None:
+    page.goto(f"{demo.base}/console/login")
+    for _ in range(6):  # skip link, language switch, then the form
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "email":
+            break
+    assert page.evaluate("document.activeElement.id") == "email"
+    page.keyboard.type(MERCHANT)
+    page.keyboard.press("Tab")
+    page.keyboard.type(demo.password)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/console/dashboard")
+    # Every control of the page is reachable: the focus visits the sign-out button.
+    seen = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        seen.append(page.evaluate("document.activeElement.textContent.trim()"))
+        if seen[-1] == ZH["sign_out"]:
+            break
+    assert ZH["sign_out"] in seen
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/console/login")
