@@ -74,7 +74,8 @@ REVIEW_HEADLINE = (
 )  # fmt: skip
 KIND_OF = {key: how for key, _, how in METRICS}
 RECENT = 5
-MANY = 200  # sessions read for the lists (the demo's merchants have a handful)
+MANY = 200  # one page of the services' lists (their largest)
+MOST_SESSIONS = 2000  # read at most this many sessions for the lists (pages of MANY)
 
 templates = Environment(
     loader=FileSystemLoader(TEMPLATE_DIR),
@@ -313,8 +314,16 @@ async def _figures(request: Request, session_id: str) -> dict[str, Any] | None:
 
 
 async def _sessions(session: AsyncSession, principal: Principal) -> list[LiveSessionRead]:
-    """The merchant's sessions, newest first."""
-    found, _ = await live.list_sessions(session, principal, PageParams(limit=MANY))
+    """The merchant's sessions, newest first (the service pages them oldest first)."""
+    found: list[LiveSessionRead] = []
+    cursor: str | None = None
+    while len(found) < MOST_SESSIONS:
+        page, cursor = await live.list_sessions(
+            session, principal, PageParams(limit=MANY, cursor=cursor)
+        )
+        found += page
+        if cursor is None:
+            break
     return sorted(found, key=lambda s: (s.started_at or s.planned_start, s.id), reverse=True)
 
 

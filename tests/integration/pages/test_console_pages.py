@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 
 from daihuo.pages.i18n import messages
 
@@ -114,3 +115,26 @@ async def test_a_session_title_with_markup_is_escaped(client: httpx.AsyncClient)
         assert "<script>alert" not in html and "<img src=x" not in html, path
     r = await client.get("/console/sessions/lsn_unknown")
     assert r.status_code == 404 and ZH["session_missing"] in r.text
+
+
+async def test_the_sessions_list_reads_every_page_and_shows_the_newest_first(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from daihuo.pages import console
+
+    monkeypatch.setattr(console, "MANY", 2)  # three sessions: two pages of the service
+    merchant = await create_user(client, label="merchant", tenant_kind="merchant")
+    now = datetime.now(UTC)
+    ids = []
+    for days in (3, 1, 2):
+        r = await client.post(
+            "/api/v1/live-sessions",
+            json={"title": f"第{days}天", "planned_start": (now + timedelta(days=days)).isoformat(),
+                  "products": []},
+            headers=merchant.headers,
+        )  # fmt: skip
+        ids.append((now + timedelta(days=days), r.json()["id"]))
+    await sign_in(client, merchant.email)
+    html = (await client.get("/console/sessions")).text
+    shown = re.findall(r'<tr data-session="([^"]+)"', html)
+    assert shown == [sid for _, sid in sorted(ids, reverse=True)]
