@@ -99,7 +99,7 @@ def demo_server(
     }
     with mock.patch.dict(os.environ, env), server_process(settings, tmp) as base:
         demo = Demo(base, info.live_session, info.provenance)
-        deadline = time.monotonic() + 60 + minutes * 60 / speed * 3
+        deadline = time.monotonic() + 180 + minutes * 60 / speed * 3
         path = f"/api/v1/ledger/records/session_report/{info.live_session}"
         while True:
             # Ended, its report computed and put in the log: what the review page shows.
