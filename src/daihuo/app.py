@@ -47,6 +47,7 @@ from daihuo.orders.events import HUB as ORDER_HUB
 from daihuo.orders.ledger_feed import LedgerFeeder
 from daihuo.orders.tasks import ReservationSweeper
 from daihuo.pages import STATIC_DIR as PAGES_STATIC
+from daihuo.pages.console import router as console_pages
 from daihuo.pages.provenance import router as provenance_pages
 from daihuo.payments.api import router as payments_router
 from daihuo.payments.api import sandbox_router
@@ -225,6 +226,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(analytics_router)
     app.include_router(trace_router)
     app.include_router(provenance_pages)
+    app.include_router(console_pages)
     app.mount("/static/pages", StaticFiles(directory=PAGES_STATIC), name="pages-static")
     if settings.payments_sandbox:
         app.include_router(sandbox_router)
@@ -275,8 +277,7 @@ def _add_docs(app: FastAPI) -> None:
 
     @app.get("/", include_in_schema=False)
     async def index() -> RedirectResponse:
-        # The web console arrives with the pages module; until then the API docs are home.
-        return RedirectResponse(API_DOCS)
+        return RedirectResponse("/console/dashboard")
 
     @app.get(API_DOCS, include_in_schema=False)
     async def docs() -> HTMLResponse:

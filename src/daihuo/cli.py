@@ -275,6 +275,7 @@ def demo(
     info = run(seed(settings))
     base = f"http://{settings.host}:{port or settings.port}"
     out.rule("[bold]Daihuo 带货 demo")
+    out.print(f"Console       {base}/console  (sign in with an account below)")
     out.print(f"API docs      {base}/api/docs")
     out.print(f"Health        {base}/readyz")
     if info.provenance:
@@ -294,11 +295,16 @@ def demo(
             f"              room  ws://{settings.host}:{port or settings.port}/ws/rooms/"
             f"{info.live_session}\n"
             f"              report {base}/api/v1/sessions/{info.live_session}/report "
-            "(merchant's token)"
+            "(merchant's token)\n"
+            f"              review {base}/console/sessions/{info.live_session} "
+            "(merchant@daihuo.local; complete once the session ends)"
         )
     for line in info.lines:
         out.print(line, highlight=False)
-    out.print("Sign in:      POST /api/v1/auth/token with the e-mail and password above.")
+    out.print(
+        f"Sign in:      {base}/console/login in a browser, or POST /api/v1/auth/token "
+        "with the e-mail and password above."
+    )
     out.rule()
     if not no_serve:
         serve(host=None, port=port, workers=1)

@@ -80,6 +80,158 @@ TEXT: dict[str, tuple[str, str]] = {
 }
 
 
+# --- the console (console.py, templates/console/) ----------------------------------
+CONSOLE: dict[str, tuple[str, str]] = {
+    "console": ("带货控制台", "Daihuo console"),
+    "skip": ("跳到正文", "Skip to content"),
+    "lang_switch": ("English", "中文"),
+    "nav_dashboard": ("概览", "Dashboard"),
+    "nav_sessions": ("直播场次", "Sessions"),
+    "nav_products": ("商品", "Products"),
+    "sign_in": ("登录", "Sign in"),
+    "sign_out": ("退出登录", "Sign out"),
+    "sign_in_title": ("登录带货控制台", "Sign in to the Daihuo console"),
+    "email": ("邮箱", "E-mail"),
+    "password": ("密码", "Password"),
+    "err_email_required": ("请输入邮箱", "Enter your e-mail address"),
+    "err_email_invalid": ("邮箱格式不正确", "This is not an e-mail address"),
+    "err_password_required": ("请输入密码", "Enter your password"),
+    "err_too_long": ("内容过长", "This is too long"),
+    "err_credentials": ("邮箱或密码错误", "Wrong e-mail or password"),
+    "err_rate_limited": (
+        "登录失败次数过多，请稍后再试",
+        "Too many failed sign-ins; try again later",
+    ),
+    "err_csrf": (
+        "页面已过期，请重新提交",
+        "This form has expired; please submit it again",
+    ),
+    "signed_in_as": ("当前账号", "Signed in as"),
+    "merchant_only": (
+        "控制台的这一部分目前只面向商家账号。",
+        "This part of the console is for merchant accounts for now.",
+    ),
+    "no_tenant": (
+        "该账号不属于任何商家或供应商。",
+        "This account belongs to no merchant or supplier.",
+    ),
+    "dashboard_title": ("经营概览", "Dashboard"),
+    "recent_sessions": ("最近场次", "Recent sessions"),
+    "trend": ("近期趋势", "Trend"),
+    "all_sessions": ("全部场次", "All sessions"),
+    "no_sessions": ("还没有直播场次", "No live sessions yet"),
+    "no_figures": ("暂无数据", "No figures yet"),
+    "sessions_title": ("直播场次", "Live sessions"),
+    "title_col": ("标题", "Title"),
+    "state": ("状态", "State"),
+    "planned_start": ("计划开播", "Planned start"),
+    "started_at": ("开播时间", "Started"),
+    "ended_at": ("结束时间", "Ended"),
+    "state_scheduled": ("待开播", "Scheduled"),
+    "state_live": ("直播中", "Live"),
+    "state_ended": ("已结束", "Ended"),
+    "open_review": ("查看复盘", "Review"),
+    "open_session": ("查看", "Open"),
+    "more": ("加载更多", "Load more"),
+    "review_title": ("直播复盘", "Session review"),
+    "not_finished": (
+        "该场次尚未结束，以下为目前为止的数据。",
+        "This session has not ended; the figures below are so far.",
+    ),
+    "no_events": ("该场次还没有记录到事件。", "No events of this session are recorded yet."),
+    "session_missing": ("找不到该场次", "No such session"),
+    "headline": ("核心指标", "Headline figures"),
+    "all_metrics": ("全部指标", "All figures"),
+    "metric": ("指标", "Figure"),
+    "value": ("数值", "Value"),
+    "charts": ("分钟趋势", "Per minute"),
+    "funnel": ("转化漏斗", "Funnel"),
+    "products_table": ("商品表现", "Products"),
+    "sources_table": ("流量来源", "Traffic sources"),
+    "source": ("来源", "Source"),
+    "product": ("商品", "Product"),
+    "minute": ("分钟", "Minute"),
+    "export": ("导出", "Export"),
+    "export_csv": ("下载 CSV", "Download CSV"),
+    "export_html": ("HTML 复盘报告", "HTML review"),
+    "authenticity": ("数据真实性", "Data authenticity"),
+    "authenticity_loading": ("正在检测…", "Scanning…"),
+    "authenticity_failed": ("检测失败", "The scan failed"),
+    "score": ("真实性评分", "Authenticity score"),
+    "raw": ("原始", "Raw"),
+    "verified_col": ("核验后", "Verified"),
+    "difference": ("差值", "Difference"),
+    "findings": ("检测发现", "Findings"),
+    "no_findings": ("未发现可疑行为", "Nothing suspicious found"),
+    "subject": ("对象", "Subject"),
+    "kind": ("类型", "Kind"),
+    "reasons": ("原因", "Reasons"),
+    "suspicious_users": ("可疑用户", "Suspicious users"),
+    "suspicious_orders": ("可疑订单", "Suspicious orders"),
+    "show_all": ("显示全部", "Show all"),
+    "show_less": ("收起", "Show fewer"),
+    "kind_bot_audience": ("机器人观众", "Bot audience"),
+    "kind_comment_farm": ("刷评论", "Comment farm"),
+    "kind_like_farm": ("刷点赞", "Like farm"),
+    "kind_brushing": ("刷单", "Brushing"),
+    "ledger": ("透明日志", "Transparency log"),
+    "ledger_proof": ("复盘报告的包含证明", "Inclusion proof of the report"),
+    "ledger_none": (
+        "该场次的复盘报告尚未写入透明日志。",
+        "The session's report is not in the transparency log yet.",
+    ),
+    "ledger_entry": ("日志序号 {index}，树大小 {size}", "Leaf {index} of a tree of {size}"),
+    "checkpoint": ("已签名检查点", "Signed checkpoint"),
+    "products_title": ("我的商品", "My products"),
+    "price": ("价格", "Price"),
+    "category": ("类目", "Category"),
+    "stock": ("库存", "Stock"),
+    "no_products": ("还没有商品", "No products yet"),
+}
+
+# The metric dictionary's names (shared/spec/metrics.md), by JSON key.
+METRIC_NAMES: dict[str, tuple[str, str]] = {
+    "duration_seconds": ("直播时长", "Duration"),
+    "exposure_uv": ("曝光人数", "Exposure UV"),
+    "viewer_uv": ("观看人数", "Viewers"),
+    "views_pv": ("观看次数", "Views"),
+    "entry_rate": ("曝光-观看率", "Entry rate"),
+    "pcu": ("最高在线", "Peak online (PCU)"),
+    "acu": ("平均在线", "Average online (ACU)"),
+    "total_watch_seconds": ("总观看时长", "Total watch time"),
+    "avg_watch_seconds": ("人均观看时长", "Average watch time"),
+    "online_per_minute": ("在线人数曲线", "Online per minute"),
+    "new_viewers_per_minute": ("进入人数曲线", "Entries per minute"),
+    "comment_count": ("评论次数", "Comments"),
+    "like_count": ("点赞次数", "Likes"),
+    "share_count": ("分享次数", "Shares"),
+    "follow_uv": ("新增粉丝", "New followers"),
+    "interaction_uv": ("互动人数", "Interacting users"),
+    "interaction_rate": ("互动率", "Interaction rate"),
+    "product_impression_uv": ("商品曝光人数", "Product impression UV"),
+    "product_click_uv": ("商品点击人数", "Product click UV"),
+    "product_ctr": ("商品点击率", "Product CTR"),
+    "cart_uv": ("加购人数", "Add-to-cart UV"),
+    "order_count": ("成交订单数", "Paid orders"),
+    "buyer_uv": ("成交人数", "Buyers"),
+    "items_sold": ("成交件数", "Items sold"),
+    "gmv": ("成交金额", "GMV"),
+    "conversion_rate": ("观看-成交转化率", "Conversion rate"),
+    "gpm": ("千次观看成交金额", "GPM"),
+    "uv_value": ("UV价值", "UV value"),
+    "aov": ("客单价", "Average order value"),
+    "refund_amount": ("退款金额", "Refunds"),
+    "refund_rate": ("退款率", "Refund rate"),
+    "gmv_per_minute": ("成交金额曲线", "GMV per minute"),
+    # the products table's columns
+    "impression_uv": ("曝光人数", "Impression UV"),
+    "click_uv": ("点击人数", "Click UV"),
+    "ctr": ("点击率", "CTR"),
+}
+TEXT.update(CONSOLE)
+TEXT.update({f"m.{key}": names for key, names in METRIC_NAMES.items()})
+
+
 def messages(lang: Lang) -> dict[str, str]:
     i = LANGS.index(lang)
     return {key: pair[i] for key, pair in TEXT.items()}
@@ -90,5 +242,11 @@ def step_label(step: str, lang: Lang) -> str:
     return step if labels is None else labels[LANGS.index(lang)]
 
 
-def pick_lang(value: str | None) -> Lang:
-    return "en" if value == "en" else "zh"
+def pick_lang(value: str | None, cookie: str | None = None) -> Lang:
+    """The page's language: ``?lang=`` if given, else the ``dh_lang`` cookie, else zh-CN."""
+    if value in LANGS:
+        return "en" if value == "en" else "zh"
+    return "en" if cookie == "en" else "zh"
+
+
+LANG_COOKIE = "dh_lang"

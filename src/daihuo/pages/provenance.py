@@ -25,7 +25,7 @@ from daihuo.catalog import errors, trace
 from daihuo.catalog.api import get_storage
 from daihuo.core.storage import Storage
 from daihuo.pages import TEMPLATE_DIR
-from daihuo.pages.i18n import Lang, messages, pick_lang, step_label
+from daihuo.pages.i18n import LANG_COOKIE, Lang, messages, pick_lang, step_label
 from daihuo.tenancy.deps import get_session
 
 router = APIRouter(include_in_schema=False)
@@ -68,7 +68,7 @@ async def provenance_page(
     session: AsyncSession = Depends(get_session),
 ) -> HTMLResponse:
     """The batch's product, supplier and timeline, verified in the browser."""
-    chosen: Lang = pick_lang(lang)
+    chosen: Lang = pick_lang(lang, request.cookies.get(LANG_COOKIE))
     text = messages(chosen)
     headers = {"Content-Security-Policy": CSP, "Cache-Control": "no-cache"}
     try:

@@ -11,14 +11,15 @@ from daihuo.core.pagination import Page, PageParams, page_params
 from daihuo.core.types import ResourceId
 from daihuo.tenancy import errors, service
 from daihuo.tenancy.deps import (
-    CSRF_COOKIE,
     SESSION_COOKIE,
+    clear_session_cookies,
     client_ip,
     get_auth_config,
     get_principal,
     get_session,
     require,
     require_platform,
+    set_session_cookies,
 )
 from daihuo.tenancy.domain import Permission, Principal, Role, Via
 from daihuo.tenancy.models import ApiKey
@@ -141,17 +142,8 @@ async def login(
 ) -> LoginResult:
     """Sign in a browser: sets the session cookie and returns the CSRF token."""
     issued = await _sign_in(request, data, session, cfg, Via.cookie)
-    secure = request.app.state.settings.cookie_secure
-    max_age = int(cfg.session_ttl.total_seconds())
-    response.set_cookie(
-        SESSION_COOKIE, issued.secret, max_age=max_age, httponly=True, secure=secure,
-        samesite="lax", path="/",
-    )  # fmt: skip
+    set_session_cookies(response, issued, cfg, secure=request.app.state.settings.cookie_secure)
     assert issued.csrf is not None
-    response.set_cookie(
-        CSRF_COOKIE, issued.csrf, max_age=max_age, httponly=False, secure=secure,
-        samesite="strict", path="/",
-    )  # fmt: skip
     user = await service.get_user(session, issued.token.user_id)
     return LoginResult(
         user=UserRead.model_validate(user),
@@ -183,8 +175,7 @@ async def logout(
     token, _ = await service.resolve_token(session, secret, kind=principal.via)
     await service.revoke_token(session, token)
     await commit(session)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    response.delete_cookie(CSRF_COOKIE, path="/")
+    clear_session_cookies(response)
 
 
 @router.get("/me", tags=["auth"], responses=problems(*AUTH, errors.NoTenant))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.core.db import Database, rollback, scope_session
@@ -41,6 +41,28 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             yield session
         finally:
             await rollback(session)
+
+
+def set_session_cookies(
+    response: Response, issued: service.IssuedToken, cfg: AuthConfig, *, secure: bool
+) -> None:
+    """The browser session's cookies: the secret (HttpOnly) and the CSRF token that
+    scripts and forms echo on unsafe requests (readable, SameSite=Strict)."""
+    assert issued.csrf is not None
+    max_age = int(cfg.session_ttl.total_seconds())
+    response.set_cookie(
+        SESSION_COOKIE, issued.secret, max_age=max_age, httponly=True, secure=secure,
+        samesite="lax", path="/",
+    )  # fmt: skip
+    response.set_cookie(
+        CSRF_COOKIE, issued.csrf, max_age=max_age, httponly=False, secure=secure,
+        samesite="strict", path="/",
+    )  # fmt: skip
+
+
+def clear_session_cookies(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
 
 
 def get_auth_config(request: Request) -> AuthConfig:

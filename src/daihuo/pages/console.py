@@ -1,0 +1,532 @@
+"""The web console (``/console``): sign-in and sign-out, the merchant's dashboard, sessions
+list and the review page of a session, the supplier's products.
+
+Server-rendered like the provenance page, through the feature modules' services (never
+their repositories). Authentication is the tenancy module's browser session: the
+``dh_session`` cookie (HttpOnly) and the CSRF token bound to it, which every form of a
+signed-in page carries in a hidden field and which is checked on every POST here. The
+sign-in form itself, before any session exists, is protected by a double-submit token
+(a random cookie that the form must echo).
+
+Every page sends a strict Content-Security-Policy (scripts and styles only from this
+origin: the esbuild bundle under /static/pages/dist/), and Jinja2 autoescapes every value,
+so a product name or session title holding HTML is shown as text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any
+from urllib.parse import parse_qs, quote
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from daihuo.analytics import engine
+from daihuo.analytics.cli_report import FUNNEL_STEPS, METRICS, format_value
+from daihuo.catalog import errors as catalog_errors
+from daihuo.catalog import service as catalog
+from daihuo.core.db import commit, scope_session
+from daihuo.core.pagination import PageParams
+from daihuo.events.sink import EventSink
+from daihuo.events.store import session_events
+from daihuo.ledger import service as ledger
+from daihuo.live import errors as live_errors
+from daihuo.live import service as live
+from daihuo.live.schemas import LiveSessionRead
+from daihuo.pages import TEMPLATE_DIR
+from daihuo.pages.i18n import LANG_COOKIE, Lang, messages, pick_lang
+from daihuo.tenancy import errors as tenancy_errors
+from daihuo.tenancy import service as tenancy
+from daihuo.tenancy.deps import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    clear_session_cookies,
+    client_ip,
+    get_auth_config,
+    get_session,
+    set_session_cookies,
+)
+from daihuo.tenancy.domain import Principal, TenantKind, Via
+from daihuo.tenancy.service import AuthConfig
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+SessionKey = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_:.\-]+$")]
+LOGIN_CSRF_COOKIE = "dh_login_csrf"
+MAX_FORM_BYTES = 8 * 1024
+MAX_EMAIL = 254
+MAX_PASSWORD = 256
+CHINA_TIME = timezone(timedelta(hours=8))
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+HEADLINE = ("viewer_uv", "pcu", "order_count", "gmv", "conversion_rate")
+REVIEW_HEADLINE = (
+    "duration_seconds", "viewer_uv", "pcu", "acu", "comment_count", "order_count", "gmv",
+    "conversion_rate", "gpm", "aov",
+)  # fmt: skip
+KIND_OF = {key: how for key, _, how in METRICS}
+RECENT = 5
+MANY = 200  # one page of the services' lists (their largest)
+MOST_SESSIONS = 2000  # read at most this many sessions for the lists (pages of MANY)
+
+templates = Environment(
+    loader=FileSystemLoader(TEMPLATE_DIR),
+    autoescape=select_autoescape(["html"]),
+    enable_async=False,
+)
+
+
+# --- formatting: money is integer fen until it is shown -------------------------------
+
+
+def show(value: Any, how: str, lang: Lang = "zh") -> str:
+    """A figure as the page shows it: ¥ with two decimals for fen, % for rates (the CLI's
+    formatting), seconds in the page's language."""
+    if how == "seconds" and value is not None:
+        return f"{value:,.1f} {'秒' if lang == 'zh' else 's'}"
+    return format_value(value, how)
+
+
+def local_time(at: datetime | None) -> str:
+    return "—" if at is None else at.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+
+
+templates.filters["show"] = show
+templates.filters["local_time"] = local_time
+
+
+# --- language, rendering --------------------------------------------------------------
+
+
+def page_lang(request: Request) -> Lang:
+    return pick_lang(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE))
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    status_code: int = 200,
+    principal: Principal | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    lang = page_lang(request)
+    html = templates.get_template(template).render(
+        lang=lang,
+        t=messages(lang),
+        other_lang="en" if lang == "zh" else "zh",
+        path=request.url.path,
+        principal=principal,
+        csrf=request.cookies.get(CSRF_COOKIE, "") if principal is not None else "",
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status_code, headers=_headers())
+    if request.query_params.get("lang") in ("zh", "en"):
+        # The switch sticks for the next pages (not HttpOnly: nothing secret in it).
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", path="/")
+    return response
+
+
+def _headers() -> dict[str, str]:
+    return {
+        "Content-Security-Policy": CSP,
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
+
+
+def _to_login(request: Request) -> RedirectResponse:
+    target = request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    return RedirectResponse(f"/console/login?next={quote(target, safe='')}", status_code=303)
+
+
+def _safe_next(value: str | None) -> str:
+    # Only this console's own pages: no open redirect to another site.
+    if value and value.startswith("/console/") and not value.startswith("/console//"):
+        return value
+    return "/console/dashboard"
+
+
+# --- who is signed in ----------------------------------------------------------------
+
+
+async def _principal(request: Request, session: AsyncSession) -> Principal | None:
+    """The browser session's user acting for their tenant, or None (then: sign in)."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    try:
+        _, user = await tenancy.resolve_token(session, cookie, kind=Via.cookie)
+        principal = await tenancy.principal_for_user(session, user, via=Via.cookie, tenant_id=None)
+    except (tenancy_errors.InvalidToken, tenancy_errors.TokenExpired, tenancy_errors.NoTenant):
+        return None
+    scope_session(session, principal.tenant_id)
+    return principal
+
+
+async def _form(request: Request) -> dict[str, str]:
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        return {}
+    parsed = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return {k: v[0] for k, v in parsed.items() if v}
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
+
+
+# --- sign-in, sign-out ---------------------------------------------------------------
+
+
+@router.get("", response_class=HTMLResponse)
+async def console_home() -> RedirectResponse:
+    return RedirectResponse("/console/dashboard", status_code=303)
+
+
+def _login_page(
+    request: Request,
+    *,
+    email: str = "",
+    errors: Mapping[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    # One token per browser (kept while it lasts), so two open sign-in tabs both work.
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    if not (len(token) == 32 and token.replace("-", "").replace("_", "").isalnum()):
+        token = secrets.token_urlsafe(24)
+    response = render(
+        request,
+        "console/login.html",
+        status_code=status_code,
+        email=email,
+        errors=errors or {},
+        form_csrf=token,
+        next=_safe_next(request.query_params.get("next")),
+    )
+    secure = request.app.state.settings.cookie_secure
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, secure=secure,
+        samesite="strict", path="/console/login",
+    )  # fmt: skip
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request) -> HTMLResponse:
+    """The sign-in form."""
+    return _login_page(request)
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login_submit(
+    request: Request,
+    session: AsyncSession = Depends(get_session),
+    cfg: AuthConfig = Depends(get_auth_config),
+) -> Response:
+    """Check the form on the server; on success set the browser session's cookies."""
+    form = await _form(request)
+    email = form.get("email", "").strip()
+    password = form.get("password", "")
+    if not _same(form.get("csrf"), request.cookies.get(LOGIN_CSRF_COOKIE)):
+        return _login_page(request, email=email, errors={"form": "err_csrf"}, status_code=400)
+    errors: dict[str, str] = {}
+    if not email:
+        errors["email"] = "err_email_required"
+    elif len(email) > MAX_EMAIL:
+        errors["email"] = "err_too_long"
+    elif "@" not in email.strip("@") or any(c.isspace() for c in email):
+        errors["email"] = "err_email_invalid"
+    if not password:
+        errors["password"] = "err_password_required"  # noqa: S105 - a message key
+    elif len(password) > MAX_PASSWORD:
+        errors["password"] = "err_too_long"  # noqa: S105 - a message key
+    if errors:
+        return _login_page(request, email=email, errors=errors, status_code=422)
+    try:
+        user = await tenancy.authenticate(
+            session, cfg, email=email, password=password, ip=client_ip(request)
+        )
+    except tenancy_errors.InvalidCredentials:
+        await commit(session)  # the failure counts toward the rate limit
+        return _login_page(
+            request, email=email, errors={"password": "err_credentials"}, status_code=401
+        )
+    except tenancy_errors.LoginRateLimited:
+        return _login_page(
+            request, email=email, errors={"form": "err_rate_limited"}, status_code=429
+        )
+    issued = await tenancy.issue_token(session, cfg, user, kind=Via.cookie)
+    await commit(session)
+    response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
+    # The same cookies as POST /api/v1/auth/login, so the console and the API agree.
+    set_session_cookies(response, issued, cfg, secure=request.app.state.settings.cookie_secure)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console/login")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+    """Revoke the browser session (the form carries the session's CSRF token)."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    form = await _form(request)
+    if cookie:
+        try:
+            token, _ = await tenancy.resolve_token(session, cookie, kind=Via.cookie)
+        except (tenancy_errors.InvalidToken, tenancy_errors.TokenExpired):
+            token = None
+        if token is not None:
+            if not tenancy.csrf_matches(token, form.get("csrf")):
+                return HTMLResponse("CSRF token missing or wrong", status_code=403)
+            await tenancy.revoke_token(session, token)
+            await commit(session)
+    response = RedirectResponse("/console/login", status_code=303)
+    clear_session_cookies(response)
+    return response
+
+
+# --- the merchant's pages ------------------------------------------------------------
+
+
+def _sink(request: Request) -> EventSink:
+    sink: EventSink = request.app.state.event_sink
+    return sink
+
+
+async def _figures(request: Request, session_id: str) -> dict[str, Any] | None:
+    """The metric dictionary of one session, from the events the server recorded."""
+    sink = _sink(request)
+    figures: dict[str, Any] | None = await asyncio.to_thread(
+        lambda: engine.session_report(sink.flushed(), session_id)
+    )
+    return figures
+
+
+async def _sessions(session: AsyncSession, principal: Principal) -> list[LiveSessionRead]:
+    """The merchant's sessions, newest first (the service pages them oldest first)."""
+    found: list[LiveSessionRead] = []
+    cursor: str | None = None
+    while len(found) < MOST_SESSIONS:
+        page, cursor = await live.list_sessions(
+            session, principal, PageParams(limit=MANY, cursor=cursor)
+        )
+        found += page
+        if cursor is None:
+            break
+    return sorted(found, key=lambda s: (s.started_at or s.planned_start, s.id), reverse=True)
+
+
+def _not_merchant(request: Request, principal: Principal) -> HTMLResponse | None:
+    if principal.tenant_kind is TenantKind.merchant:
+        return None
+    return render(
+        request,
+        "console/message.html",
+        principal=principal,
+        status_code=403,
+        message="no_tenant" if principal.tenant_id is None else "merchant_only",
+    )
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+async def dashboard(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+    """The merchant's last sessions with their headline figures."""
+    principal = await _principal(request, session)
+    if principal is None:
+        return _to_login(request)
+    if principal.tenant_kind is TenantKind.supplier:
+        return RedirectResponse("/console/products", status_code=303)
+    refused = _not_merchant(request, principal)
+    if refused is not None:
+        return refused
+    sessions = (await _sessions(session, principal))[:RECENT]
+    rows = []
+    for s in sessions:
+        figures = await _figures(request, s.id) if s.state != "scheduled" else None
+        rows.append({"s": s, "figures": figures})
+    # The trend: GMV and viewers of the recent sessions that have figures, oldest first.
+    trend = [
+        {
+            "label": local_time(r["s"].started_at or r["s"].planned_start)[5:],
+            "gmv": r["figures"].get("gmv") or 0,
+            "viewer_uv": r["figures"].get("viewer_uv") or 0,
+        }
+        for r in reversed(rows)
+        if r["figures"]
+    ]
+    text = messages(page_lang(request))
+    return render(
+        request,
+        "console/dashboard.html",
+        principal=principal,
+        rows=rows,
+        headline=[(key, KIND_OF[key]) for key in HEADLINE],
+        chart_data={"trend": trend} if trend else {},
+        chart_text={key: text[f"m.{key}"] for key in ("gmv", "viewer_uv")},
+    )
+
+
+@router.get("/sessions", response_class=HTMLResponse)
+async def sessions_list(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+    """Every session of the merchant, newest first, with a link to its review."""
+    principal = await _principal(request, session)
+    if principal is None:
+        return _to_login(request)
+    refused = _not_merchant(request, principal)
+    if refused is not None:
+        return refused
+    return render(
+        request,
+        "console/sessions.html",
+        principal=principal,
+        sessions=await _sessions(session, principal),
+    )
+
+
+def _metric_rows(figures: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"key": key, "how": how, "value": figures.get(key)}
+        for key, _, how in METRICS
+        if not how.startswith("curve")
+    ]
+
+
+def _product_titles(live_session: LiveSessionRead) -> dict[str, str]:
+    titles = {p.product_id: p.title for p in live_session.products}
+    titles.update({p.item_id: p.title for p in live_session.products})
+    return titles
+
+
+@router.get("/sessions/{session_id}", response_class=HTMLResponse)
+async def review(
+    request: Request, session_id: SessionKey, session: AsyncSession = Depends(get_session)
+) -> Response:
+    """The review (复盘) of a session: the whole metric dictionary, its per-minute charts,
+    funnel, product and source tables, the authenticity scan and the ledger proof."""
+    principal = await _principal(request, session)
+    if principal is None:
+        return _to_login(request)
+    refused = _not_merchant(request, principal)
+    if refused is not None:
+        return refused
+    try:
+        live_session = await live.get_session(session, principal, session_id)
+    except (live_errors.LiveSessionNotFound, catalog_errors.WrongTenantKind):
+        return render(
+            request, "console/message.html", principal=principal, status_code=404,
+            message="session_missing",
+        )  # fmt: skip
+    figures = await _figures(request, session_id)
+    links = await ledger.record_links(session, ("session_report",), session_id)
+    chart_data: dict[str, Any] = {}
+    if figures is not None:
+        chart_data = {
+            "curves": {
+                key: figures.get(key) or []
+                for key in ("online_per_minute", "new_viewers_per_minute", "gmv_per_minute")
+            },
+            "funnel": [[key, figures.get(key) or 0] for _, key in FUNNEL_STEPS],
+            "started_at": live_session.started_at.isoformat() if live_session.started_at else None,
+        }
+    lang = page_lang(request)
+    text = messages(lang)
+    charted = ("online_per_minute", "new_viewers_per_minute", "gmv_per_minute")
+    chart_text = {key: text[f"m.{key}"] for key in (*charted, *(k for _, k in FUNNEL_STEPS))}
+    chart_text["minute"] = text["minute"]
+    titles = _product_titles(live_session)
+    return render(
+        request,
+        "console/review.html",
+        principal=principal,
+        live_session=live_session,
+        figures=figures,
+        metrics=_metric_rows(figures) if figures else [],
+        headline=[(key, KIND_OF[key]) for key in REVIEW_HEADLINE],
+        funnel=[key for _, key in FUNNEL_STEPS],
+        products=[
+            {**row, "title": titles.get(str(row.get("product")), "")}
+            for row in (figures or {}).get("products") or []
+        ],
+        sources=sorted(((figures or {}).get("sources") or {}).items()),
+        links=links,
+        chart_data=chart_data,
+        chart_text=chart_text,
+        report_url=f"/api/v1/sessions/{session_id}/report",
+    )
+
+
+# The comparison table of the authenticity panel: figures of both reports, by kind.
+COMPARED = tuple(
+    (key, how)
+    for key, _, how in METRICS
+    if not how.startswith("curve") and key != "duration_seconds"
+)
+SHOWN_FINDINGS = 10  # rows shown before "show all"
+MAX_FINDINGS = 300  # rows sent at most; the count says how many there are
+
+
+@router.get("/sessions/{session_id}/authenticity", response_class=HTMLResponse)
+async def authenticity(
+    request: Request, session_id: SessionKey, session: AsyncSession = Depends(get_session)
+) -> Response:
+    """The authenticity panel of the review page (loaded by htmx: the scan takes a while)."""
+    principal = await _principal(request, session)
+    if principal is None:
+        return HTMLResponse("", status_code=401, headers=_headers())
+    if principal.tenant_kind is not TenantKind.merchant:
+        return HTMLResponse("", status_code=403, headers=_headers())
+    try:
+        await live.get_session(session, principal, session_id)
+    except (live_errors.LiveSessionNotFound, catalog_errors.WrongTenantKind):
+        return HTMLResponse("", status_code=404, headers=_headers())
+    sink = _sink(request)
+
+    def scan() -> dict[str, Any] | None:
+        from daihuo.authenticity.scan import scan_session  # numpy/scipy: load when needed
+
+        events = list(session_events(sink.flushed(), session_id))
+        return scan_session(session_id, events) if events else None
+
+    result = await asyncio.to_thread(scan)
+    findings: dict[str, Sequence[Mapping[str, Any]]] = {}
+    if result is not None:
+        findings = {
+            "suspicious_users": result["suspicious_users"],
+            "suspicious_orders": result["suspicious_orders"],
+        }
+    return render(
+        request,
+        "console/authenticity.html",
+        principal=principal,
+        result=result,
+        compared=COMPARED,
+        findings=findings,
+        shown=SHOWN_FINDINGS,
+        most=MAX_FINDINGS,
+    )
+
+
+# --- the supplier's products ---------------------------------------------------------
+
+
+@router.get("/products", response_class=HTMLResponse)
+async def products(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+    """The supplier's own products: state, price range, stock."""
+    principal = await _principal(request, session)
+    if principal is None:
+        return _to_login(request)
+    if principal.tenant_kind is not TenantKind.supplier:
+        return RedirectResponse("/console/dashboard", status_code=303)
+    found, _ = await catalog.list_products(session, principal, PageParams(limit=MANY), None)
+    return render(request, "console/products.html", principal=principal, products=found)

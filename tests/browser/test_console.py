@@ -1,0 +1,367 @@
+"""The web console in a real Chromium (Playwright) against the real demo: sign-in with
+server-side validation, the dashboard and the review page showing the very figures the
+analytics report API computes for the same session, the language switch, accessibility
+(axe-core from web/node_modules) and escaping of user text.
+
+Needs Debian's ``chromium``: skipped with a reason when it is missing and CI is unset;
+under CI a missing Chromium fails.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from daihuo.analytics.cli_report import METRICS
+from daihuo.pages.console import show
+from daihuo.pages.i18n import messages
+
+from tests.browser.console_support import (
+    AXE,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    MERCHANT,
+    SUPPLIER,
+    Demo,
+    demo_server,
+)
+
+pytestmark = pytest.mark.browser
+
+if CHROMIUM is None:
+    if os.environ.get("CI"):
+        raise RuntimeError("CI is set but chromium is missing: .ci/run installs it")
+    pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+
+ZH, EN = messages("zh"), messages("en")
+KIND = {key: how for key, _, how in METRICS}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    with demo_server(tmp_path_factory.mktemp("console")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    errors: list[str] = []
+    opened = context.new_page()
+    opened.on("pageerror", lambda e: errors.append(str(e)))
+    yield opened
+    context.close()
+    assert errors == [], errors  # no script error on any page
+
+
+def sign_in(
+    page: Page, demo: Demo, email: str = MERCHANT, then: str = "/console/dashboard"
+) -> None:
+    page.goto(f"{demo.base}{then}")
+    page.fill("#email", email)
+    page.fill("#password", demo.password)
+    page.click("button[type=submit].primary")
+    page.wait_for_url(f"**{then}")
+
+
+def values(page: Page, scope: str) -> dict[str, Any]:
+    """``data-key`` → (JSON value, shown text) of the cells inside ``scope``."""
+    cells = page.eval_on_selector_all(
+        f"{scope} [data-key]",
+        "els => els.map(e => [e.dataset.key, e.dataset.value, e.textContent.trim()])",
+    )
+    return {key: (json.loads(raw), text) for key, raw, text in cells}
+
+
+def test_sign_in_validates_on_the_server_and_shows_errors_next_to_the_fields(
+    page: Page, demo: Demo
+) -> None:
+    page.goto(f"{demo.base}/console/dashboard")
+    assert "/console/login" in page.url  # not signed in: the sign-in form first
+    # The browser's own checks are bypassed: the server validates.
+    page.eval_on_selector("form", "f => f.noValidate = true")
+    page.click("button[type=submit].primary")
+    assert page.text_content("#email-error") == ZH["err_email_required"]
+    assert page.text_content("#password-error") == ZH["err_password_required"]
+    assert page.get_attribute("#email", "aria-invalid") == "true"
+
+    page.fill("#email", "not-an-address")
+    page.fill("#password", "x")
+    page.click("button[type=submit].primary")
+    assert page.text_content("#email-error") == ZH["err_email_invalid"]
+
+    page.fill("#email", MERCHANT)
+    page.fill("#password", "wrong password")
+    page.click("button[type=submit].primary")
+    assert page.text_content("#password-error") == ZH["err_credentials"]
+    assert page.input_value("#email") == MERCHANT  # kept for the next try
+
+    # A form posted without its CSRF token is refused.
+    r = page.request.post(
+        f"{demo.base}/console/login",
+        form={"email": MERCHANT, "password": demo.password},
+        max_redirects=0,
+    )
+    assert r.status == 400 and ZH["err_csrf"] in r.text()
+
+    page.fill("#password", demo.password)
+    page.click("button[type=submit].primary")
+    page.wait_for_url("**/console/dashboard")
+    # Sign-out needs the session's CSRF token too, then the console asks to sign in again.
+    forged = page.request.post(f"{demo.base}/console/logout", form={"csrf": "forged"})
+    assert forged.status == 403
+    page.click(".signout button")
+    page.wait_for_url("**/console/login")
+    page.goto(f"{demo.base}/console/sessions")
+    assert "/console/login" in page.url
+
+
+def test_dashboard_and_review_show_the_figures_of_the_report_api(page: Page, demo: Demo) -> None:
+    sid = demo.session_id
+    report = demo.api(f"/api/v1/sessions/{sid}/report").json()["sessions"][sid]
+    scan = demo.api(f"/api/v1/sessions/{sid}/authenticity").json()["sessions"][sid]
+    proof = httpx.get(f"{demo.base}/api/v1/ledger/records/session_report/{sid}").json()
+    assert report["viewer_uv"] > 0 and report["order_count"] > 0  # a real session
+
+    sign_in(page, demo)
+    card = values(page, f'article[data-session="{sid}"]')
+    assert card, "the finished session is on the dashboard"
+    for key, (value, text) in card.items():
+        assert value == report[key], key
+        assert text == show(report[key], KIND[key], "zh"), key
+
+    page.wait_for_selector("[data-chart='trend'][data-rendered='true'] canvas")
+    trend = json.loads(page.text_content("#chart-data") or "{}")["trend"]
+    assert {"gmv": report["gmv"], "viewer_uv": report["viewer_uv"]} in [
+        {"gmv": r["gmv"], "viewer_uv": r["viewer_uv"]} for r in trend
+    ]
+
+    page.click(f'article[data-session="{sid}"] h3 a')
+    page.wait_for_url(f"**/console/sessions/{sid}")
+    figures = values(page, "[data-testid=metrics]")
+    single = [key for key, _, how in METRICS if not how.startswith("curve")]
+    assert sorted(figures) == sorted(single)  # the whole metric dictionary
+    for key in single:
+        value, text = figures[key]
+        assert value == report[key], key
+        assert text == show(report[key], KIND[key], "zh"), key
+    gmv_text = figures["gmv"][1]
+    assert round(float(gmv_text.lstrip("¥").replace(",", "")) * 100) == report["gmv"]
+
+    funnel = values(page, "[data-testid=funnel]")
+    assert {k: v for k, (v, _) in funnel.items()} == {k: report[k] for k in funnel}
+    assert len(funnel) == len(report["funnel"])
+    rows = page.eval_on_selector_all(
+        "[data-testid=products] tbody tr",
+        """rows => rows.map(r => [r.dataset.product, Object.fromEntries(
+            [...r.querySelectorAll("[data-key]")]
+                .map(c => [c.dataset.key, JSON.parse(c.dataset.value)]))])""",
+    )
+    expected = {p["product"]: p for p in report["products"]}
+    assert len(rows) == len(expected)
+    for product, cells in rows:
+        assert cells == {k: expected[product][k] for k in cells}, product
+    sources = page.eval_on_selector_all(
+        "[data-testid=sources] tbody tr",
+        """rows => rows.map(r => [r.dataset.source, Object.fromEntries(
+            [...r.querySelectorAll("[data-key]")]
+                .map(c => [c.dataset.key, JSON.parse(c.dataset.value)]))])""",
+    )
+    assert dict(sources) == report["sources"]
+
+    # The per-minute charts and the funnel are drawn (ECharts, from the same figures).
+    page.wait_for_selector("[data-chart='funnel'][data-rendered='true'] canvas")
+    assert page.locator("[data-chart][data-rendered='true']").count() == 4
+    data = json.loads(page.text_content("#chart-data") or "{}")
+    for key in ("online_per_minute", "new_viewers_per_minute", "gmv_per_minute"):
+        assert data["curves"][key] == report[key], key
+
+    # Authenticity: loaded by htmx, raw and verified side by side with the reasons.
+    page.wait_for_selector("[data-testid=score]", timeout=60_000)
+    assert (
+        json.loads(page.get_attribute("[data-testid=score]", "data-value") or "")
+        == (scan["authenticity_score"])
+    )
+    compared = page.eval_on_selector_all(
+        "[data-testid=compare] tbody tr",
+        """rows => rows.map(r => [r.dataset.key,
+            JSON.parse(r.querySelector('[data-role=raw]').dataset.value),
+            JSON.parse(r.querySelector('[data-role=verified]').dataset.value)])""",
+    )
+    assert compared
+    for key, raw, verified in compared:
+        assert raw == scan["raw"][key] and verified == scan["verified"][key], key
+    users = scan["suspicious_users"]
+    if users:
+        group = page.locator("[data-testid=suspicious_users]")
+        assert group.locator(".count").get_attribute("data-count") == str(len(users))
+        assert users[0]["reasons"][0]["zh"] in (group.text_content() or "")
+        if len(users) > 10:  # Alpine's "show all"
+            assert not page.locator("[data-testid=suspicious_users] tr.extra").first.is_visible()
+            group.locator("button").click()
+            assert page.locator("[data-testid=suspicious_users] tr.extra").first.is_visible()
+
+    # The report's place in the transparency log, and the exports.
+    links = page.eval_on_selector_all("[data-testid=ledger-proof]", "as => as.map(a => a.href)")
+    assert [link.removeprefix(demo.base) for link in links] == [
+        e["proof"] for e in proof["entries"]
+    ]
+    csv_link = page.get_attribute("[data-testid=export-csv]", "href") or ""
+    exported = page.request.get(f"{demo.base}{csv_link}")  # with the page's cookie
+    assert exported.status == 200
+    rows_csv = list(csv.DictReader(io.StringIO(exported.text())))
+    gmv_row = next(r for r in rows_csv if r["figure"] == "gmv")
+    assert int(gmv_row["value"]) == report["gmv"]
+    html_link = page.get_attribute("[data-testid=export-html]", "href") or ""
+    assert page.request.get(f"{demo.base}{html_link}").status == 200
+
+
+def test_the_language_switch_changes_every_string_and_sticks(page: Page, demo: Demo) -> None:
+    sign_in(page, demo)
+    assert page.get_attribute("html", "lang") == "zh-CN"
+    assert page.text_content("h1") == ZH["dashboard_title"]
+    page.click("[data-testid=lang-switch]")
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    assert page.text_content("h1") == EN["dashboard_title"]
+    # The choice is kept in a cookie: the next page is English too.
+    page.click("nav a[href='/console/sessions']")
+    page.wait_for_url("**/console/sessions")
+    assert page.text_content("h1") == EN["sessions_title"]
+    page.goto(f"{demo.base}/console/sessions/{demo.session_id}")
+    assert page.text_content("#h-all") == EN["all_metrics"]
+    page.wait_for_selector("[data-testid=score]", timeout=60_000)
+    assert EN["score"] in (page.text_content("#authenticity") or "")
+    page.click("[data-testid=lang-switch]")
+    page.wait_for_function("document.documentElement.lang === 'zh-CN'")
+    assert page.text_content("#h-all") == ZH["all_metrics"]
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    page.evaluate(AXE.read_text())
+    result: dict[str, Any] = page.evaluate(
+        "() => axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'best-practice']})"
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_the_pages_have_no_serious_accessibility_violations(page: Page, demo: Demo) -> None:
+    assert AXE.exists(), "make install runs npm ci in web/ (axe-core)"
+    page.goto(f"{demo.base}/console/login")
+    found = {"login": axe_violations(page)}
+    sign_in(page, demo)
+    found["dashboard"] = axe_violations(page)
+    page.goto(f"{demo.base}/console/sessions")
+    found["sessions"] = axe_violations(page)
+    page.goto(f"{demo.base}/console/sessions/{demo.session_id}")
+    page.wait_for_selector("[data-testid=score]", timeout=60_000)
+    found["review"] = axe_violations(page)
+    assert found == {name: [] for name in found}
+
+
+XSS = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
+
+
+def _png() -> bytes:
+    from tests.browser.test_provenance_page import tea_png
+
+    return tea_png(32)
+
+
+def test_html_in_product_names_and_session_titles_is_shown_as_text(page: Page, demo: Demo) -> None:
+    supplier = {"Authorization": f"Bearer {demo.token(SUPPLIER)}"}
+    merchant = {"Authorization": f"Bearer {demo.token(MERCHANT)}"}
+    operator = {"Authorization": f"Bearer {demo.token('operator@daihuo.local')}"}
+    api = f"{demo.base}/api/v1"
+    title = f"围巾 {XSS}"
+    body = {
+        "title": title, "category": "服饰/女装", "price_min": 1000, "price_max": 3000,
+        "commission_bps": 1000,
+        "skus": [{"code": "STD", "spec": {"规格": "标准装"}, "price": 2000, "stock": 5}],
+    }  # fmt: skip
+    product = httpx.post(f"{api}/products", json=body, headers=supplier).json()
+    r = httpx.post(
+        f"{api}/products/{product['id']}/images",
+        content=_png(),
+        headers={**supplier, "content-type": "image/png"},
+    )
+    assert r.status_code == 201, r.text
+    r = httpx.post(f"{api}/products/{product['id']}/submit", headers=supplier)
+    assert r.status_code == 200, r.text
+    r = httpx.post(f"{api}/platform/products/{product['id']}/approve", headers=operator)
+    assert r.status_code == 200, r.text
+    item = httpx.post(
+        f"{api}/showcase", json={"product_id": product["id"], "price": 2000}, headers=merchant
+    ).json()
+    start = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    session_title = f"专场 {XSS}"
+    made = httpx.post(
+        f"{api}/live-sessions",
+        json={"title": session_title, "planned_start": start, "products": [item["id"]]},
+        headers=merchant,
+    ).json()
+
+    sign_in(page, demo)
+    pages = {
+        "/console/dashboard": f'article[data-session="{made["id"]}"] h3',
+        "/console/sessions": f'tr[data-session="{made["id"]}"] td',
+        f"/console/sessions/{made['id']}": "[data-testid=session-title]",
+    }
+    for path, where in pages.items():
+        page.goto(f"{demo.base}{path}")
+        assert page.text_content(where) == session_title, path  # the markup, as text
+        assert page.evaluate("window.__xss") is None, path
+        assert (
+            page.locator("img[src='x'], main script:not([type='application/json'])").count() == 0
+        ), path
+    page.click(".signout button")
+    page.wait_for_url("**/console/login")
+    sign_in(page, demo, SUPPLIER, then="/console/products")
+    assert page.text_content(f'tr[data-product="{product["id"]}"] td') == title
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("img[src='x']").count() == 0
+
+
+def test_signing_in_and_out_works_with_the_keyboard_alone(page: Page, demo: Demo) -> None:
+    page.goto(f"{demo.base}/console/login")
+    for _ in range(6):  # skip link, language switch, then the form
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "email":
+            break
+    assert page.evaluate("document.activeElement.id") == "email"
+    page.keyboard.type(MERCHANT)
+    page.keyboard.press("Tab")
+    page.keyboard.type(demo.password)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/console/dashboard")
+    # Every control of the page is reachable: the focus visits the sign-out button.
+    seen = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        seen.append(page.evaluate("document.activeElement.textContent.trim()"))
+        if seen[-1] == ZH["sign_out"]:
+            break
+    assert ZH["sign_out"] in seen
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/console/login")

@@ -1,0 +1,138 @@
+// The console's script, bundled by esbuild (web/build.mjs): htmx for the parts loaded
+// later, Alpine.js (its CSP build: no eval) for small toggles, ECharts for the charts.
+// Data comes from <script type="application/json"> blocks the server rendered; nothing
+// here builds HTML from strings.
+import htmx from "htmx.org";
+import Alpine from "@alpinejs/csp";
+import * as echarts from "echarts/core";
+import { BarChart, FunnelChart, LineChart } from "echarts/charts";
+import { GridComponent, LegendComponent, TooltipComponent } from "echarts/components";
+import { CanvasRenderer } from "echarts/renderers";
+
+echarts.use([
+  LineChart, BarChart, FunnelChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer,
+]);
+window.htmx = htmx;
+
+const COLOURS = {
+  online_per_minute: "#d9480f",
+  new_viewers_per_minute: "#0b7285",
+  gmv_per_minute: "#b08900",
+};
+
+function readJson(id) {
+  const el = document.getElementById(id);
+  return el ? JSON.parse(el.textContent) : null;
+}
+
+function minuteLabel(startIso, k) {
+  if (!startIso) return String(k);
+  const at = new Date(new Date(startIso).getTime() + k * 60000);
+  // Beijing time, as the rest of the console shows it.
+  return at.toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" });
+}
+
+function drawCharts() {
+  const data = readJson("chart-data");
+  const text = readJson("chart-text");
+  if (!data || !(data.curves || data.trend)) return;
+  const charts = [];
+  for (const el of document.querySelectorAll("[data-chart]")) {
+    const key = el.dataset.chart;
+    const chart = echarts.init(el, null, { renderer: "canvas" });
+    if (key === "trend") {
+      chart.setOption({
+        animation: false,
+        grid: { left: 72, right: 64, top: 32, bottom: 28 },
+        tooltip: { trigger: "axis" },
+        legend: { top: 0 },
+        xAxis: { type: "category", data: data.trend.map((r) => r.label) },
+        yAxis: [
+          { type: "value", axisLabel: { formatter: (v) => "¥" + (v / 100).toLocaleString() } },
+          { type: "value" },
+        ],
+        series: [
+          { name: text.gmv, type: "bar", barMaxWidth: 48, data: data.trend.map((r) => r.gmv), itemStyle: { color: "#b08900" },
+            tooltip: { valueFormatter: (v) => "¥" + (v / 100).toFixed(2) } },
+          { name: text.viewer_uv, type: "line", yAxisIndex: 1, data: data.trend.map((r) => r.viewer_uv),
+            itemStyle: { color: "#0b7285" } },
+        ],
+      });
+    } else if (key === "funnel") {
+      chart.setOption({
+        animation: false,
+        tooltip: { trigger: "item" },
+        series: [{
+          type: "funnel", sort: "none", left: "10%", width: "80%", minSize: "8%",
+          label: { position: "inside", color: "#fff", formatter: "{b}: {c}" },
+          data: data.funnel.map(([k, v]) => ({ name: text[k] || k, value: v })),
+        }],
+      });
+    } else {
+      const values = data.curves[key] || [];
+      const money = key === "gmv_per_minute";
+      chart.setOption({
+        animation: false,
+        grid: { left: 56, right: 16, top: 16, bottom: 28 },
+        tooltip: {
+          trigger: "axis",
+          valueFormatter: (v) => (money ? "¥" + (v / 100).toFixed(2) : String(v)),
+        },
+        xAxis: { type: "category", data: values.map((_, k) => minuteLabel(data.started_at, k)) },
+        yAxis: {
+          type: "value",
+          axisLabel: { formatter: (v) => (money ? "¥" + (v / 100).toLocaleString() : v) },
+        },
+        series: [{
+          name: text[key] || key,
+          type: money ? "bar" : "line",
+          barMaxWidth: 48,
+          data: values,
+          showSymbol: false,
+          itemStyle: { color: COLOURS[key] },
+          lineStyle: { color: COLOURS[key] },
+        }],
+      });
+    }
+    el.dataset.rendered = "true";
+    charts.push(chart);
+  }
+  window.addEventListener("resize", () => charts.forEach((c) => c.resize()));
+}
+
+// "Show all" / "Show fewer" for long lists of findings (Alpine's CSP build: registered
+// components only, no expressions evaluated from the page).
+Alpine.data("expander", function () {
+  return {
+    open: false,
+    label: "",
+    init() {
+      this.label = this.$el.querySelector("[data-more]")?.dataset.more || "";
+    },
+    toggle() {
+      this.open = !this.open;
+      const button = this.$el.querySelector("[data-more]");
+      if (button) this.label = this.open ? button.dataset.less : button.dataset.more;
+    },
+  };
+});
+window.Alpine = Alpine;
+
+document.addEventListener("DOMContentLoaded", () => {
+  drawCharts();
+  Alpine.start();
+  document.documentElement.dataset.ready = "true";
+});
+// Fragments that htmx inserts later (the authenticity panel) are initialised by
+// Alpine's own mutation observer.
+
+// A fragment that failed to load says so instead of "loading…" forever.
+document.addEventListener("htmx:responseError", (event) => {
+  const target = event.detail.target;
+  if (target && target.dataset.failed) {
+    const note = document.createElement("p");
+    note.className = "error";
+    note.textContent = target.dataset.failed;
+    target.replaceChildren(note);
+  }
+});
