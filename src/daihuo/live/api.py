@@ -25,6 +25,7 @@ from daihuo.live.schemas import (
     MuteSet,
     PinSet,
     ProductListSet,
+    RoomRead,
     SlowModeSet,
     VisitorTokenRead,
     WordListRead,
@@ -316,6 +317,14 @@ async def visitor_token(
     hub: RoomHub = request.app.state.rooms
     ttl = timedelta(seconds=request.app.state.settings.live_visitor_token_seconds)
     return await service.visitor_token(session, session_id, key=hub.visitor_key, ttl=ttl)
+
+
+@router.get("/rooms/{session_id}", responses=problems(errors.LiveSessionNotFound))
+async def room_view(
+    session_id: ResourceId, session: AsyncSession = Depends(get_session)
+) -> RoomRead:
+    """A session's public room: its shop, its state and its product list (no sign-in)."""
+    return await service.room_view(session, session_id)
 
 
 @router.get("/live-words", responses=problems(*AUTH, *DENIED))

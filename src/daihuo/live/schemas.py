@@ -182,3 +182,12 @@ class CommentPinSet(BaseModel):
     model_config = STRICT_INPUT
 
     comment_id: Identifier = Field(description="One of the room's recent comments (`id`).")
+
+
+class RoomRead(BaseModel):
+    """A session as its public room shows it: whose it is, whether it is on, what it sells."""
+
+    id: str
+    merchant_id: str = Field(description="The shop: its items are at /api/v1/shops/{id}/items.")
+    state: str
+    products: list[SessionProduct]

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from daihuo.catalog import service as catalog
 from daihuo.catalog.schemas import ShowcaseItemRead
 from daihuo.core.clock import utcnow
+from daihuo.core.db import scope_session
 from daihuo.core.ids import new_id
 from daihuo.core.pagination import PageParams
 from daihuo.live import domain, errors
@@ -30,6 +31,7 @@ from daihuo.live.schemas import (
     LiveSessionCreate,
     LiveSessionRead,
     LiveSessionStart,
+    RoomRead,
     SessionProduct,
     VisitorTokenRead,
     WordListRead,
@@ -339,3 +341,15 @@ async def ended_sessions(
     """Ended sessions of every merchant, by id (for system jobs such as report publishing)."""
     lives = await LiveRepository(session).in_state(ENDED, after_id, limit)
     return [EndedSession(s.id, s.tenant_id, s.ended_at or s.updated_at) for s in lives]
+
+
+async def room_view(session: AsyncSession, session_id: str) -> RoomRead:
+    """Any session's public room view (the product list drawer of the live-room page)."""
+    found = await room(session, session_id)
+    if found is None:
+        raise errors.LiveSessionNotFound()
+    scope_session(session, found.tenant_id)  # read-only, and only this session's list
+    products = await room_products(session, found.tenant_id, session_id)
+    return RoomRead(
+        id=session_id, merchant_id=found.tenant_id, state=found.state, products=products
+    )

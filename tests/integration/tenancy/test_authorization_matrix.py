@@ -431,6 +431,10 @@ LIVE: dict[tuple[str, str], Spec] = {
     ("GET", "/api/v1/platform/authenticity"): Spec(
         "/api/v1/platform/authenticity", None, _statuses(200, {"platform_admin"})
     ),
+    # A room's public view (shop, state, product list): anyone.
+    ("GET", "/api/v1/rooms/{session_id}"): Spec(
+        "/api/v1/rooms/{live_a}", None, _statuses(200, set(ACTORS))
+    ),
     # Flash sales start while the session is live (the world's is scheduled: the writers
     # get past authorization to a 409); a room's sales are public; buying needs a
     # signed-in user, ending the sale's merchant writers (no such sale: 404 past auth).
