@@ -14,6 +14,8 @@ await build({
   entryPoints: {
     console: join(here, "src", "console.js"),
     "console-style": join(here, "src", "console.css"),
+    live: join(here, "src", "live.js"),
+    "live-style": join(here, "src", "live.css"),
   },
   outdir: out,
   bundle: true,

@@ -292,6 +292,8 @@ def demo(
         out.print(
             f"Live session  {info.live_session} goes live in a few seconds with "
             f"{settings.demo_live_viewers:,} simulated viewers for about {minutes:.0f} min\n"
+            f"              watch {base}/live/{info.live_session}  (the consumer's live room; "
+            "buyer0@daihuo.local can buy)\n"
             f"              room  ws://{settings.host}:{port or settings.port}/ws/rooms/"
             f"{info.live_session}\n"
             f"              report {base}/api/v1/sessions/{info.live_session}/report "

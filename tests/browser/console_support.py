@@ -110,3 +110,15 @@ def demo_server(
                 raise RuntimeError(f"the demo session did not finish: {r.text}")
             time.sleep(1)
         yield demo
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    page.evaluate(AXE.read_text())
+    result: dict[str, Any] = page.evaluate(
+        "() => axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'best-practice']})"
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

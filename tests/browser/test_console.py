@@ -31,6 +31,7 @@ from tests.browser.console_support import (
     MERCHANT,
     SUPPLIER,
     Demo,
+    axe_violations,
     demo_server,
 )
 
@@ -252,18 +253,6 @@ def test_the_language_switch_changes_every_string_and_sticks(page: Page, demo: D
     page.click("[data-testid=lang-switch]")
     page.wait_for_function("document.documentElement.lang === 'zh-CN'")
     assert page.text_content("#h-all") == ZH["all_metrics"]
-
-
-def axe_violations(page: Page) -> list[dict[str, Any]]:
-    page.evaluate(AXE.read_text())
-    result: dict[str, Any] = page.evaluate(
-        "() => axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'best-practice']})"
-    )
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def test_the_pages_have_no_serious_accessibility_violations(page: Page, demo: Demo) -> None:

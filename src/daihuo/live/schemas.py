@@ -189,5 +189,7 @@ class RoomRead(BaseModel):
 
     id: str
     merchant_id: str = Field(description="The shop: its items are at /api/v1/shops/{id}/items.")
+    title: str
     state: str
+    stream_url: str | None = Field(description="HLS or FLV to play; none: a product slideshow.")
     products: list[SessionProduct]

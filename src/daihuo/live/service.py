@@ -349,7 +349,13 @@ async def room_view(session: AsyncSession, session_id: str) -> RoomRead:
     if found is None:
         raise errors.LiveSessionNotFound()
     scope_session(session, found.tenant_id)  # read-only, and only this session's list
+    live = await _own(LiveRepository(session), session_id)
     products = await room_products(session, found.tenant_id, session_id)
     return RoomRead(
-        id=session_id, merchant_id=found.tenant_id, state=found.state, products=products
+        id=session_id,
+        merchant_id=found.tenant_id,
+        title=live.title,
+        state=found.state,
+        stream_url=live.stream_url,
+        products=products,
     )

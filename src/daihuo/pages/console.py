@@ -152,9 +152,10 @@ def _to_login(request: Request) -> RedirectResponse:
 
 
 def _safe_next(value: str | None) -> str:
-    # Only this console's own pages: no open redirect to another site.
-    if value and value.startswith("/console/") and not value.startswith("/console//"):
-        return value
+    # Only this console's own pages and the live rooms: no open redirect to another site.
+    for prefix in ("/console/", "/live/"):
+        if value and value.startswith(prefix) and not value.startswith(prefix + "/"):
+            return value
     return "/console/dashboard"
 
 

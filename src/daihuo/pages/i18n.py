@@ -228,7 +228,39 @@ METRIC_NAMES: dict[str, tuple[str, str]] = {
     "click_uv": ("点击人数", "Click UV"),
     "ctr": ("点击率", "CTR"),
 }
+# The consumer's live room (pages/live_room.py, web/src/live.js).
+LIVE_ROOM: dict[str, tuple[str, str]] = {
+    "lr_title": ("直播间", "Live room"),
+    "lr_missing": ("找不到这场直播", "No such live session"),
+    "lr_online": ("在线", "online"),
+    "lr_likes": ("点赞", "likes"),
+    "lr_scheduled": ("直播尚未开始", "The session has not started yet"),
+    "lr_ended": ("直播已结束", "The session has ended"),
+    "lr_live": ("直播中", "Live"),
+    "lr_explaining": ("正在讲解", "Now explaining"),
+    "lr_no_pin": ("主播还没有开始讲解商品", "The host is not explaining a product yet"),
+    "lr_products": ("商品", "Products"),
+    "lr_buy": ("购买", "Buy"),
+    "lr_sign_in_to_buy": ("登录后购买", "Sign in to buy"),
+    "lr_comment": ("说点什么…", "Say something…"),
+    "lr_send": ("发送", "Send"),
+    "lr_like": ("点赞", "Like"),
+    "lr_comments": ("评论", "Comments"),
+    "lr_flash": ("秒杀", "Flash sale"),
+    "lr_flash_left": ("剩余 {n} 件", "{n} left"),
+    "lr_flash_ends": ("距结束 {s}", "ends in {s}"),
+    "lr_flash_buy": ("立即抢购", "Grab it"),
+    "lr_sold_out": ("已抢光", "Sold out"),
+    "lr_reconnecting": ("连接中断，正在重连…", "Connection lost, reconnecting…"),
+    "lr_paying": ("正在下单…", "Placing the order…"),
+    "lr_refused": ("未能完成：{why}", "Not done: {why}"),
+    "lr_rate_limited": ("发言太快了，请稍后再试", "Too fast; try again in a moment"),
+    "lr_muted": ("你已被禁言", "You are muted"),
+    "lr_slow_mode": ("慢速模式中，请稍后再发", "Slow mode: wait a little"),
+    "lr_price": ("价格", "Price"),
+}
 TEXT.update(CONSOLE)
+TEXT.update(LIVE_ROOM)
 TEXT.update({f"m.{key}": names for key, names in METRIC_NAMES.items()})
 
 

@@ -1,0 +1,293 @@
+// The consumer's live room (pages/live_room.py): the room protocol v1 over a WebSocket
+// (docs/protocol.md) and the buying API. Everything user-written goes into the page as
+// text (textContent), never as HTML.
+
+const boot = JSON.parse(document.getElementById("boot").textContent);
+const T = JSON.parse(document.getElementById("i18n").textContent);
+const root = document.getElementById("room");
+const csrf = root.dataset.csrf || "";
+const $ = (id) => document.getElementById(id);
+const MAX_COMMENTS = 60;
+
+const state = { seq: null, ws: null, retry: 0, taps: 0, sales: new Map(), ended: false };
+for (const sale of boot.sales) state.sales.set(sale.id, sale);
+
+function fmt(text, values) {
+  return text.replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ""));
+}
+
+function notice(text) {
+  const box = $("notice");
+  box.textContent = text;
+  box.hidden = !text;
+  clearTimeout(notice.timer);
+  if (text) notice.timer = setTimeout(() => { box.hidden = true; }, 4000);
+}
+
+function money(fen) {
+  return "¥" + (fen / 100).toFixed(2);
+}
+
+// --- room messages ------------------------------------------------------------------
+
+function addComment(m) {
+  const list = $("comments");
+  const li = document.createElement("li");
+  li.dataset.id = m.id;
+  const who = document.createElement("b");
+  who.textContent = (m.user || "").slice(-4) + "：";
+  const text = document.createElement("span");
+  text.textContent = m.text;
+  li.append(who, text);
+  list.append(li);
+  while (list.children.length > MAX_COMMENTS) list.firstChild.remove();
+  list.scrollTop = list.scrollHeight;
+}
+
+function showPinned(item) {
+  const box = $("pinned");
+  box.replaceChildren();
+  if (!item) {
+    const p = document.createElement("p");
+    p.className = "muted";
+    p.textContent = T.lr_no_pin;
+    box.append(p);
+    return;
+  }
+  const product = boot.products.find((p) => p.item_id === item.item_id);
+  const label = document.createElement("span");
+  label.className = "tag";
+  label.textContent = T.lr_explaining;
+  const name = document.createElement("span");
+  name.className = "name";
+  name.textContent = item.title;
+  const price = document.createElement("span");
+  price.className = "price";
+  price.textContent = money(item.price);
+  box.append(label, name, price);
+  if (product && product.image) {
+    const img = document.createElement("img");
+    img.src = product.image;
+    img.alt = "";
+    box.prepend(img);
+  }
+  const buy = document.createElement("button");
+  buy.type = "button";
+  buy.className = "buy";
+  buy.dataset.item = item.item_id;
+  buy.textContent = boot.signedIn ? T.lr_buy : T.lr_sign_in_to_buy;
+  buy.disabled = !product || product.skus.length === 0;
+  box.append(buy);
+}
+
+function renderSales() {
+  const box = $("flash");
+  box.replaceChildren();
+  const now = Date.now();
+  for (const sale of state.sales.values()) {
+    const ends = Date.parse(sale.ends_at);
+    if (sale.ended_at || ends <= now || Date.parse(sale.starts_at) > now) continue;
+    const card = document.createElement("div");
+    card.className = "sale";
+    card.dataset.sale = sale.id;
+    const head = document.createElement("b");
+    head.textContent = T.lr_flash + " · " + sale.title;
+    const price = document.createElement("span");
+    price.className = "price";
+    price.textContent = money(sale.price);
+    const left = document.createElement("span");
+    left.textContent = fmt(T.lr_flash_left, { n: sale.remaining });
+    const clock = document.createElement("span");
+    clock.className = "clock";
+    clock.textContent = fmt(T.lr_flash_ends, { s: Math.ceil((ends - now) / 1000) + "s" });
+    const buy = document.createElement("button");
+    buy.type = "button";
+    buy.className = "grab";
+    buy.dataset.sale = sale.id;
+    buy.disabled = sale.remaining <= 0;
+    buy.textContent = sale.remaining <= 0 ? T.lr_sold_out
+      : boot.signedIn ? T.lr_flash_buy : T.lr_sign_in_to_buy;
+    card.append(head, price, left, clock, buy);
+    box.append(card);
+  }
+}
+
+function onMessage(m) {
+  if (typeof m.seq === "number") state.seq = m.seq;
+  switch (m.type) {
+    case "comment": addComment(m); break;
+    case "comment_deleted": {
+      const li = $("comments").querySelector(`li[data-id="${CSS.escape(m.id)}"]`);
+      if (li) li.remove();
+      break;
+    }
+    case "likes": $("likes").textContent = m.total; break;
+    case "online": $("online").textContent = m.count; break;
+    case "pin": showPinned(m.item); break;
+    case "flash_sale": state.sales.set(m.sale.id, m.sale); renderSales(); break;
+    case "ended":
+      state.ended = true;
+      $("text").disabled = true;
+      notice(T.lr_ended);
+      break;
+    default: break; // later versions add more: ignore what we do not know
+  }
+}
+
+function onFrame(raw) {
+  const msg = JSON.parse(raw);
+  if (msg.type === "snapshot") {
+    state.seq = msg.seq;
+    $("comments").replaceChildren();
+    for (const c of msg.comments || []) addComment(c);
+    $("likes").textContent = msg.likes;
+    $("online").textContent = msg.online;
+    showPinned(msg.pinned);
+  } else if (msg.type === "frame") {
+    for (const m of msg.msgs) onMessage(m);
+  } else if (msg.type === "resumed") {
+    state.seq = msg.seq;
+  } else if (msg.type === "error") {
+    const why = { "rate-limited": T.lr_rate_limited, muted: T.lr_muted, "slow-mode": T.lr_slow_mode };
+    notice(why[msg.code] || msg.detail || msg.code);
+  }
+}
+
+// --- the connection -------------------------------------------------------------------
+
+async function hello() {
+  const h = { type: "hello", v: 1, source: "other" };
+  if (state.seq !== null) h.resume_from = state.seq;
+  if (!boot.signedIn) {
+    if (!state.visitor) {
+      const r = await fetch(`/api/v1/live-sessions/${boot.session}/visitor-token`, {
+        method: "POST", credentials: "omit",
+      });
+      if (!r.ok) throw new Error("visitor token " + r.status);
+      state.visitor = (await r.json()).token;
+    }
+    h.visitor = state.visitor;
+  }
+  return h; // signed in: the browser session cookie identifies the viewer
+}
+
+function connect() {
+  if (boot.state !== "live" || state.ended) return;
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  const ws = new WebSocket(`${scheme}//${location.host}/ws/rooms/${boot.session}`);
+  state.ws = ws;
+  ws.onopen = async () => {
+    try {
+      ws.send(JSON.stringify(await hello()));
+      state.retry = 0;
+      notice("");
+    } catch (e) {
+      ws.close();
+    }
+  };
+  ws.onmessage = (ev) => onFrame(ev.data);
+  ws.onclose = (ev) => {
+    state.ws = null;
+    if (ev.code === 4410) { state.ended = true; notice(T.lr_ended); return; }
+    if (state.ended) return;
+    notice(T.lr_reconnecting);
+    const wait = Math.min(10000, 500 * 2 ** state.retry++);
+    setTimeout(connect, wait);
+  };
+}
+
+function send(obj) {
+  if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(obj));
+}
+
+// --- actions --------------------------------------------------------------------------
+
+async function api(path, body) {
+  const r = await fetch(path, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: {
+      "Content-Type": "application/json",
+      "X-CSRF-Token": csrf,
+      "Idempotency-Key": crypto.randomUUID(),
+    },
+    body: JSON.stringify(body || {}),
+  });
+  const data = await r.json().catch(() => ({}));
+  if (!r.ok) throw new Error(data.detail || data.title || String(r.status));
+  return data;
+}
+
+async function checkout(order) {
+  const payment = await api(`/api/v1/orders/${order.id}/pay`);
+  location.assign(payment.pay_url);
+}
+
+async function buyItem(itemId) {
+  if (!boot.signedIn) { location.assign(boot.login); return; }
+  const product = boot.products.find((p) => p.item_id === itemId);
+  if (!product || !product.skus.length) return;
+  notice(T.lr_paying);
+  try {
+    const order = await api("/api/v1/orders", {
+      item_id: itemId, sku_id: product.skus[0].id, quantity: 1, session: boot.session,
+    });
+    await checkout(order);
+  } catch (e) {
+    notice(fmt(T.lr_refused, { why: e.message }));
+  }
+}
+
+async function grab(saleId) {
+  if (!boot.signedIn) { location.assign(boot.login); return; }
+  notice(T.lr_paying);
+  try {
+    const order = await api(`/api/v1/flash-sales/${saleId}/buy`, { quantity: 1 });
+    await checkout(order);
+  } catch (e) {
+    notice(fmt(T.lr_refused, { why: e.message }));
+  }
+}
+
+document.addEventListener("click", (ev) => {
+  const target = ev.target.closest("button");
+  if (!target) return;
+  if (target.classList.contains("buy")) buyItem(target.dataset.item);
+  else if (target.classList.contains("grab")) grab(target.dataset.sale);
+});
+
+$("say").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const input = $("text");
+  const text = input.value.trim();
+  if (!text) return;
+  send({ type: "comment", text });
+  input.value = "";
+});
+
+$("like").addEventListener("click", () => {
+  state.taps += 1;
+  const heart = document.createElement("span");
+  heart.textContent = "♥";
+  heart.style.left = 20 + Math.random() * 60 + "%";
+  $("hearts").append(heart);
+  setTimeout(() => heart.remove(), 1200);
+});
+
+// Taps are summed and sent a few times a second, as the protocol expects.
+setInterval(() => {
+  if (state.taps > 0) {
+    send({ type: "like", count: Math.min(100, state.taps) });
+    state.taps = 0;
+  }
+}, 300);
+setInterval(() => send({ type: "ping", t: Date.now() % 1e9 }), 25000);
+setInterval(renderSales, 1000);
+
+const video = $("video");
+if (video && video.dataset.src && video.canPlayType("application/vnd.apple.mpegurl")) {
+  video.src = video.dataset.src; // native HLS (Safari, iOS); others see the product card
+}
+
+renderSales();
+connect();
