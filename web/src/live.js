@@ -1,6 +1,8 @@
 // The consumer's live room (pages/live_room.py): the room protocol v1 over a WebSocket
 // (docs/protocol.md) and the buying API. Everything user-written goes into the page as
 // text (textContent), never as HTML.
+import Hls from "hls.js";
+import mpegts from "mpegts.js";
 
 const boot = JSON.parse(document.getElementById("boot").textContent);
 const T = JSON.parse(document.getElementById("i18n").textContent);
@@ -284,9 +286,22 @@ setInterval(() => {
 setInterval(() => send({ type: "ping", t: Date.now() % 1e9 }), 25000);
 setInterval(renderSales, 1000);
 
+// The merchant's stream: HLS (.m3u8) natively where the browser can (Safari, iOS) or
+// with hls.js, FLV with mpegts.js; without a stream the pinned product card is the show.
 const video = $("video");
-if (video && video.dataset.src && video.canPlayType("application/vnd.apple.mpegurl")) {
-  video.src = video.dataset.src; // native HLS (Safari, iOS); others see the product card
+if (video && video.dataset.src) {
+  const src = video.dataset.src;
+  if (/\.flv(\?|$)/i.test(src) && mpegts.isSupported()) {
+    const player = mpegts.createPlayer({ type: "flv", isLive: true, url: src });
+    player.attachMediaElement(video);
+    player.load();
+  } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+    video.src = src;
+  } else if (Hls.isSupported()) {
+    const hls = new Hls({ lowLatencyMode: true });
+    hls.loadSource(src);
+    hls.attachMedia(video);
+  }
 }
 
 renderSales();

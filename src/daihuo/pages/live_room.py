@@ -11,7 +11,9 @@ on the sandbox provider's page. Anyone may watch; buying asks to sign in first.
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
@@ -21,10 +23,11 @@ from daihuo.catalog import service as catalog
 from daihuo.core.pagination import PageParams
 from daihuo.live import errors as live_errors
 from daihuo.live import service as live
-from daihuo.pages.console import SessionKey, _principal, render
+from daihuo.pages.console import CSP, SessionKey, _principal, render
 from daihuo.tenancy.deps import get_session
 
 router = APIRouter(include_in_schema=False)
+HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?")
 
 
 @router.get("/live/{session_id}", response_class=HTMLResponse)
@@ -59,7 +62,7 @@ async def live_room(
         if s.ended_at is None
     ]
     buyer = principal is not None and principal.user_id is not None
-    return render(
+    response = render(
         request,
         "live/room.html",
         principal=principal,
@@ -74,3 +77,20 @@ async def live_room(
             "sales": sales,
         },
     )
+    origin = _origin(room.stream_url)
+    if origin is not None:
+        # The player fetches the merchant's stream (and feeds it to the video as blob:).
+        response.headers["Content-Security-Policy"] = (
+            CSP.replace("connect-src 'self'", f"connect-src 'self' {origin}")
+            + f"; media-src 'self' blob: {origin}"
+        )
+    return response
+
+
+def _origin(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not HOST.fullmatch(parts.netloc):
+        return None  # nothing that could smuggle a directive into the header
+    return f"{parts.scheme}://{parts.netloc}"
