@@ -36,6 +36,7 @@ from daihuo.ledger.service import Ledger
 from daihuo.live.api import router as live_router
 from daihuo.live.domain import visitor_key
 from daihuo.live.room import RoomConfig, RoomHub
+from daihuo.live.tasks import DrawCloser
 from daihuo.live.ws import router as live_ws_router
 from daihuo.orders.api import router as orders_router
 from daihuo.orders.events import HUB as ORDER_HUB
@@ -124,6 +125,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             config=room_config(settings),
             db=app.state.db,
         )
+        app.state.draw_closer = DrawCloser(
+            app.state.db, app.state.rooms, interval=settings.live_draw_interval_seconds
+        )
+        await app.state.draw_closer.start()
         app.state.ledger_feeder = LedgerFeeder(
             app.state.db, interval=settings.ledger_feed_interval_seconds
         )
@@ -155,6 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await demo
             await app.state.report_publisher.stop()
             await app.state.ledger_feeder.stop()
+            await app.state.draw_closer.stop()
             await app.state.rooms.close()
             unsubscribe()
             await asyncio.to_thread(app.state.event_sink.close)
