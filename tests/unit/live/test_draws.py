@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import Counter
+from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -91,3 +93,21 @@ def test_an_honest_draw_verifies_and_tampering_is_caught() -> None:
     assert draws.verify(draws.Published(**{**good.__dict__, "seed": "zz"})) == [
         "the seed is not hex"
     ]
+
+
+def test_the_verifier_printed_in_docs_draws_md_agrees() -> None:
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[3] / "docs" / "draws.md").read_text()
+    code = re.search(r"```python\n(.*?)```", doc, re.S)
+    assert code is not None
+    scope: dict[str, Any] = {}
+    exec(code.group(1), scope)  # noqa: S102 - our own document's example
+    good = _published()
+    published = {**good.__dict__}
+    scope["check"](published)
+    with pytest.raises(AssertionError, match="seed does not match"):
+        scope["check"]({**published, "seed": draws.new_seed().hex()})
+    with pytest.raises(AssertionError, match="winners differ"):
+        scope["check"]({**published, "winners": good.winners[::-1]})
