@@ -196,10 +196,16 @@ class Room:
         if self.hub.db is not None:
             async with self.hub.db.session(tenant_id=self.tenant_id) as session:
                 listed = await service.room_products(session, self.tenant_id, self.session_id)
-                running = await service.running_draws(session, self.session_id)
             self.products = frozenset(p.product_id for p in listed)
-            self.draws = {d.id: RunningDraw.of(d.model_dump(mode="json")) for d in running}
         self._unsubscribe = await self.bus.subscribe(self.session_id, self._on_message)
+        if self.hub.db is not None:
+            # Read after subscribing: a draw started in between is in the read or in a
+            # `draw` message. (One drawn in between may stay listed here: its entries are
+            # refused by the database, which checks the draw's state.)
+            async with self.hub.db.session(tenant_id=self.tenant_id) as session:
+                running = await service.running_draws(session, self.session_id)
+            for d in running:
+                self.draws.setdefault(d.id, RunningDraw.of(d.model_dump(mode="json")))
         self._tasks = [
             asyncio.create_task(self._every(self.config.frame_ms, self._flush_frame)),
             asyncio.create_task(self._every(self.config.likes_ms, self._tick)),

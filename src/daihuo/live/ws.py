@@ -202,7 +202,6 @@ async def _claim(room: Room, viewer: Viewer, msg: protocol.ClaimCoupon) -> None:
         claimed = await room.hub.claim_for_viewer(msg.coupon, viewer.user)
     except AppError as exc:
         raise protocol.ProtocolError(exc.slug, exc.detail) from None
-    body = protocol.out("coupon_claimed", coupon=claimed.model_dump(mode="json"))
-    if msg.ref is not None:
-        body = protocol.out("coupon_claimed", ref=msg.ref, coupon=claimed.model_dump(mode="json"))
-    viewer.queue.offer(body)
+    extra = {"ref": msg.ref} if msg.ref is not None else {}
+    coupon = claimed.model_dump(mode="json")
+    viewer.queue.offer(protocol.out("coupon_claimed", **extra, coupon=coupon))
