@@ -493,6 +493,12 @@ async def test_the_pinned_product_reaches_viewers_and_snapshots(env: Env) -> Non
     await b.until(lambda m: m["type"] == "pin" and m["item"] is None)
     c = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
     assert (await c.expect("snapshot"))["pinned"] is None
+    # The pins are in the record of the host's acts; the refused ones are not.
+    r = await env.http.get(f"/api/v1/live-sessions/{sid}/moderation", headers=host)
+    assert [(x["act"], x["target"]) for x in r.json()["items"]] == [
+        ("pin_product", scarf),
+        ("unpin_product", None),
+    ]
     for v in (a, b, c):
         await v.close()
 
