@@ -122,7 +122,7 @@ async def test_claims_never_exceed_the_quantity_nor_repeat_under_concurrency(env
     async def claim(u: Account) -> httpx.Response:
         return await env.http.post(f"/api/v1/coupons/{coupon}/claim", headers=u.headers)
 
-    # Every user claims three times at once over HTTP, and some over the room as well.
+    # Every user claims three times at once over HTTP (test_scale_out mixes in the room).
     results = await asyncio.gather(*(claim(u) for u in users for _ in range(3)))
     ok = [r for r in results if r.status_code == 201]
     assert len(ok) == 4
