@@ -31,7 +31,7 @@ from typing import Any
 
 from websockets.asyncio.client import connect
 
-from bench.orders import PASSWORD, Server, _database
+from bench.orders import PASSWORD, Server, _database, cheap_auth
 
 REDIS_ENV = "DAIHUO_TEST_REDIS_URL"
 SAMPLE = 50
@@ -67,25 +67,14 @@ async def _run(quick: bool) -> list[dict[str, Any]]:
 
 async def _seed(url: str) -> str:
     """A merchant whose session is live; returns the session id."""
-    from datetime import timedelta
-
-    from argon2 import PasswordHasher
 
     from daihuo.core.db import Database, commit
     from daihuo.live import service as live
     from daihuo.live.schemas import LiveSessionCreate, LiveSessionStart
     from daihuo.tenancy import service as tenancy
     from daihuo.tenancy.domain import TenantKind, Via
-    from daihuo.tenancy.service import AuthConfig
 
-    cfg = AuthConfig(
-        hasher=PasswordHasher(time_cost=1, memory_cost=64, parallelism=1),
-        token_ttl=timedelta(days=1),
-        session_ttl=timedelta(days=1),
-        max_failures=5,
-        max_failures_per_ip=50,
-        failure_window=timedelta(minutes=15),
-    )
+    cfg = cheap_auth()
     db = Database(url)
     try:
         async with db.session(all_tenants=True) as session:

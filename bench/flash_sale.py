@@ -20,13 +20,13 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.orders import PASSWORD, Server, _database
+from bench.orders import PASSWORD, Server, _database, cheap_auth
 
 REDIS_ENV = "DAIHUO_TEST_REDIS_URL"
 
@@ -64,8 +64,6 @@ async def _run(quick: bool) -> list[dict[str, Any]]:
 
 async def _seed(url: str, buyers: int, units: int) -> dict[str, Any]:
     """A live session with a flash sale of ``units`` and ``buyers`` users with tokens."""
-    from argon2 import PasswordHasher
-
     from daihuo.catalog import service as catalog
     from daihuo.catalog.schemas import FlashSaleCreate, ProductCreate, ShowcaseCreate, SkuCreate
     from daihuo.core.db import Database, commit
@@ -73,16 +71,8 @@ async def _seed(url: str, buyers: int, units: int) -> dict[str, Any]:
     from daihuo.live.schemas import LiveSessionCreate, LiveSessionStart
     from daihuo.tenancy import service as tenancy
     from daihuo.tenancy.domain import TenantKind, Via
-    from daihuo.tenancy.service import AuthConfig
 
-    cfg = AuthConfig(
-        hasher=PasswordHasher(time_cost=1, memory_cost=64, parallelism=1),
-        token_ttl=timedelta(days=1),
-        session_ttl=timedelta(days=1),
-        max_failures=5,
-        max_failures_per_ip=50,
-        failure_window=timedelta(minutes=15),
-    )
+    cfg = cheap_auth()
     db = Database(url)
     try:
         users = {}

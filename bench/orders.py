@@ -114,17 +114,13 @@ def _raw_dsn(url: str) -> str:
 # --- seeding (through the services, not timed) ----------------------------------------------
 
 
-async def _seed(url: str, buyers: int) -> dict[str, Any]:
+def cheap_auth() -> Any:
+    """The tenancy service's settings with cheap password hashing: seeding only."""
     from argon2 import PasswordHasher
 
-    from daihuo.catalog import service as catalog
-    from daihuo.catalog.schemas import ProductCreate, ShowcaseCreate, SkuCreate
-    from daihuo.core.db import Database, commit
-    from daihuo.tenancy import service as tenancy
-    from daihuo.tenancy.domain import TenantKind, Via
     from daihuo.tenancy.service import AuthConfig
 
-    cfg = AuthConfig(
+    return AuthConfig(
         hasher=PasswordHasher(time_cost=1, memory_cost=64, parallelism=1),
         token_ttl=timedelta(days=1),
         session_ttl=timedelta(days=1),
@@ -132,6 +128,16 @@ async def _seed(url: str, buyers: int) -> dict[str, Any]:
         max_failures_per_ip=50,
         failure_window=timedelta(minutes=15),
     )
+
+
+async def _seed(url: str, buyers: int) -> dict[str, Any]:
+    from daihuo.catalog import service as catalog
+    from daihuo.catalog.schemas import ProductCreate, ShowcaseCreate, SkuCreate
+    from daihuo.core.db import Database, commit
+    from daihuo.tenancy import service as tenancy
+    from daihuo.tenancy.domain import TenantKind, Via
+
+    cfg = cheap_auth()
     db = Database(url)
     try:
         principals = {}

@@ -41,6 +41,7 @@ from daihuo.live.flash import FlashSales, make_flash_gate
 from daihuo.live.flash_api import announce as announce_flash
 from daihuo.live.flash_api import router as flash_router
 from daihuo.live.room import RoomConfig, RoomHub
+from daihuo.live.tasks import DrawCloser
 from daihuo.live.ws import router as live_ws_router
 from daihuo.orders.api import router as orders_router
 from daihuo.orders.events import HUB as ORDER_HUB
@@ -147,6 +148,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             on_end=flash_ended,
         )
         await app.state.flash.start()
+        app.state.draw_closer = DrawCloser(
+            app.state.db, app.state.rooms, interval=settings.live_draw_interval_seconds
+        )
+        await app.state.draw_closer.start()
         app.state.ledger_feeder = LedgerFeeder(
             app.state.db, interval=settings.ledger_feed_interval_seconds
         )
@@ -179,6 +184,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.report_publisher.stop()
             await app.state.ledger_feeder.stop()
             await app.state.flash.stop()
+            await app.state.draw_closer.stop()
             await app.state.rooms.close()
             unsubscribe()
             await asyncio.to_thread(app.state.event_sink.close)

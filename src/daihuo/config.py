@@ -118,6 +118,8 @@ class Settings(BaseSettings):
     live_idle_seconds: float = Field(default=60.0, gt=0, le=3600)
     live_send_queue: int = Field(default=64, ge=1, le=10_000)
     live_slow_close_drops: int = Field(default=100, ge=1, le=100_000)
+    # How often each process looks for lucky draws whose time is up (docs/draws.md).
+    live_draw_interval_seconds: float = Field(default=1.0, gt=0, le=60)
 
     @field_validator("redis_url", mode="before")
     @classmethod

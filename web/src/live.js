@@ -145,6 +145,10 @@ function onFrame(raw) {
     $("likes").textContent = msg.likes;
     $("online").textContent = msg.online;
     showPinned(msg.pinned);
+    for (const sale of msg.flash_sales || []) {
+      if (!state.sales.has(sale.id)) state.sales.set(sale.id, sale); // the page's is fresher
+    }
+    renderSales();
   } else if (msg.type === "frame") {
     for (const m of msg.msgs) onMessage(m);
   } else if (msg.type === "resumed") {
@@ -285,6 +289,14 @@ setInterval(() => {
 }, 300);
 setInterval(() => send({ type: "ping", t: Date.now() % 1e9 }), 25000);
 setInterval(renderSales, 1000);
+// Units left change with every win, which the room does not broadcast: ask every 3 s.
+setInterval(async () => {
+  for (const sale of state.sales.values()) {
+    if (sale.ended_at || Date.parse(sale.ends_at) <= Date.now()) continue;
+    const r = await fetch(`/api/v1/flash-sales/${sale.id}`, { credentials: "omit" });
+    if (r.ok) state.sales.set(sale.id, await r.json());
+  }
+}, 3000);
 
 // The merchant's stream: HLS (.m3u8) natively where the browser can (Safari, iOS) or
 // with hls.js, FLV with mpegts.js; without a stream the pinned product card is the show.

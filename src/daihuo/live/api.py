@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from datetime import timedelta
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,17 +13,26 @@ from daihuo.catalog import errors as catalog_errors
 from daihuo.core.clock import utcnow
 from daihuo.core.db import after_commit, commit
 from daihuo.core.errors import problems
+from daihuo.core.gate import gated
 from daihuo.core.ids import new_id
 from daihuo.core.pagination import InvalidCursor, Page, PageParams, page_params
 from daihuo.core.types import ResourceId
 from daihuo.live import domain, errors, service
 from daihuo.live.room import RoomHub
 from daihuo.live.schemas import (
+    AnnouncementCreate,
+    AnnouncementRead,
     BanSet,
+    ClaimedCoupon,
     CommentPinSet,
+    CouponCreate,
+    CouponRead,
+    DrawCreate,
+    DrawRead,
     LiveSessionCreate,
     LiveSessionRead,
     LiveSessionStart,
+    ModerationActRead,
     MuteSet,
     PinSet,
     ProductListSet,
@@ -32,7 +43,7 @@ from daihuo.live.schemas import (
     WordListSet,
 )
 from daihuo.tenancy import errors as tenancy_errors
-from daihuo.tenancy.deps import get_session, require
+from daihuo.tenancy.deps import get_session, require, require_user
 from daihuo.tenancy.domain import Permission, Principal
 
 router = APIRouter(prefix="/api/v1", tags=["live"])
@@ -195,6 +206,21 @@ async def unpin_product(
 MODERATION = problems(*AUTH, *DENIED, errors.LiveSessionNotFound, errors.SessionStateConflict)
 
 
+async def _then(session: AsyncSession, act: Coroutine[Any, Any, None]) -> None:
+    """Commit the act's record, then carry the act out on the bus (never before: a
+    rollback must not leave an unrecorded act in the room)."""
+
+    async def hook() -> None:
+        await act
+
+    after_commit(session, hook)
+    try:
+        await commit(session)
+    except BaseException:
+        act.close()  # never awaited: say so to Python
+        raise
+
+
 @router.delete(
     "/live-sessions/{session_id}/comments/{comment_id}",
     status_code=status.HTTP_204_NO_CONTENT,
@@ -208,9 +234,9 @@ async def delete_comment(
     session: AsyncSession = Depends(get_session),
 ) -> None:
     """Take a comment down: viewers get `comment_deleted`, snapshots no longer show it."""
-    await service.moderate(session, principal, session_id)
+    await service.moderation_act(session, principal, session_id, "delete_comment", comment_id)
     hub: RoomHub = request.app.state.rooms
-    await hub.delete_comment(session_id, comment_id, by=principal.user_id)
+    await _then(session, hub.delete_comment(session_id, comment_id, by=principal.user_id))
 
 
 @router.put(
@@ -231,8 +257,11 @@ async def pin_comment(
     """Pin one of the room's recent comments above the others."""
     await service.moderate(session, principal, session_id)
     hub: RoomHub = request.app.state.rooms
-    if not await hub.pin_comment(session_id, data.comment_id, by=principal.user_id):
+    comment = await hub.recent_comment(session_id, data.comment_id)
+    if comment is None:
         raise errors.CommentNotFound("Only one of the room's recent comments can be pinned.")
+    await service.moderation_act(session, principal, session_id, "pin_comment", data.comment_id)
+    await _then(session, hub.pin_comment(session_id, comment, by=principal.user_id))
 
 
 @router.delete(
@@ -247,9 +276,9 @@ async def unpin_comment(
     session: AsyncSession = Depends(get_session),
 ) -> None:
     """Unpin the pinned comment."""
-    await service.moderate(session, principal, session_id)
+    await service.moderation_act(session, principal, session_id, "unpin_comment")
     hub: RoomHub = request.app.state.rooms
-    await hub.pin_comment(session_id, None, by=principal.user_id)
+    await _then(session, hub.pin_comment(session_id, None, by=principal.user_id))
 
 
 @router.post(
@@ -265,9 +294,11 @@ async def mute_viewer(
     session: AsyncSession = Depends(get_session),
 ) -> None:
     """Mute a viewer: their comments are refused for `seconds`."""
-    await service.moderate(session, principal, session_id)
+    await service.moderation_act(
+        session, principal, session_id, "mute", data.user, seconds=data.seconds
+    )
     hub: RoomHub = request.app.state.rooms
-    await hub.mute(session_id, data.user, data.seconds, by=principal.user_id)
+    await _then(session, hub.mute(session_id, data.user, data.seconds, by=principal.user_id))
 
 
 @router.post(
@@ -283,9 +314,9 @@ async def ban_viewer(
     session: AsyncSession = Depends(get_session),
 ) -> None:
     """Ban a viewer from the room: their connections close (4003) and they cannot rejoin."""
-    await service.moderate(session, principal, session_id)
+    await service.moderation_act(session, principal, session_id, "ban", data.user)
     hub: RoomHub = request.app.state.rooms
-    await hub.ban(session_id, data.user, by=principal.user_id)
+    await _then(session, hub.ban(session_id, data.user, by=principal.user_id))
 
 
 @router.put("/live-sessions/{session_id}/slow-mode", responses=MODERATION)
@@ -297,9 +328,9 @@ async def set_slow_mode(
     session: AsyncSession = Depends(get_session),
 ) -> SlowModeSet:
     """Slow mode: each viewer may comment once per `seconds` (0 turns it off)."""
-    await service.moderate(session, principal, session_id)
+    await service.moderation_act(session, principal, session_id, "slow_mode", seconds=data.seconds)
     hub: RoomHub = request.app.state.rooms
-    await hub.slow_mode(session_id, data.seconds, by=principal.user_id)
+    await _then(session, hub.slow_mode(session_id, data.seconds, by=principal.user_id))
     return data
 
 
@@ -355,3 +386,141 @@ async def set_words(
     after_commit(session, reload)
     await commit(session)
     return words
+
+
+# --- moderation record, host controls ---------------------------------------------------
+
+
+@router.get(
+    "/live-sessions/{session_id}/moderation",
+    responses=problems(*AUTH, *DENIED, errors.LiveSessionNotFound, InvalidCursor),
+)
+async def moderation_record(
+    session_id: ResourceId,
+    params: PageParams = Depends(page_params),
+    principal: Principal = Depends(require(Permission.sessions_read)),
+    session: AsyncSession = Depends(get_session),
+) -> Page[ModerationActRead]:
+    """The record of the host's acts in the session's room (who, when, what, on whom)."""
+    items, cursor = await service.moderation_acts(session, principal, session_id, params)
+    return Page(items=items, next_cursor=cursor)
+
+
+@router.post(
+    "/live-sessions/{session_id}/coupons", status_code=status.HTTP_201_CREATED, responses=MODERATION
+)
+async def drop_coupon(
+    request: Request,
+    session_id: ResourceId,
+    data: CouponCreate,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> CouponRead:
+    """Drop a coupon in the live room (amount and threshold in fen); viewers get `coupon`."""
+    coupon = await service.drop_coupon(session, principal, session_id, data)
+    hub: RoomHub = request.app.state.rooms
+    await _then(session, hub.coupon_dropped(coupon))
+    return coupon
+
+
+@router.get(
+    "/live-sessions/{session_id}/coupons",
+    responses=problems(*AUTH, *DENIED, errors.LiveSessionNotFound),
+)
+async def list_coupons(
+    session_id: ResourceId,
+    principal: Principal = Depends(require(Permission.sessions_read)),
+    session: AsyncSession = Depends(get_session),
+) -> list[CouponRead]:
+    """The session's coupons and how many of each were claimed."""
+    return await service.list_coupons(session, principal, session_id)
+
+
+@router.post(
+    "/coupons/{coupon_id}/claim",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(gated)],
+    responses=problems(
+        *AUTH, *DENIED, errors.CouponNotFound, errors.CouponClosed, errors.CouponSoldOut,
+        errors.CouponAlreadyClaimed,
+    ),
+)  # fmt: skip
+async def claim_coupon(
+    request: Request,
+    coupon_id: ResourceId,
+    principal: Principal = Depends(require_user),
+    session: AsyncSession = Depends(get_session),
+) -> ClaimedCoupon:
+    """Claim a coupon of a live room (signed-in users; once each, while any are left)."""
+    assert principal.user_id is not None
+    hub: RoomHub = request.app.state.rooms
+    return await hub.claim_coupon(session, coupon_id, principal.user_id)
+
+
+@router.get("/me/coupons", tags=["auth"], responses=problems(*AUTH, *DENIED, InvalidCursor))
+async def my_coupons(
+    params: PageParams = Depends(page_params),
+    principal: Principal = Depends(require_user),
+    session: AsyncSession = Depends(get_session),
+) -> Page[ClaimedCoupon]:
+    """The coupons the signed-in user claimed in live rooms, of every merchant."""
+    assert principal.user_id is not None
+    items, cursor = await service.my_coupons(session, principal.user_id, params)
+    return Page(items=items, next_cursor=cursor)
+
+
+@router.post(
+    "/live-sessions/{session_id}/draws", status_code=status.HTTP_201_CREATED, responses=MODERATION
+)
+async def create_draw(
+    request: Request,
+    session_id: ResourceId,
+    data: DrawCreate,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> DrawRead:
+    """Start a lucky draw (福袋); its commitment sha256(seed) is public at once (docs/draws.md)."""
+    draw = await service.create_draw(session, principal, session_id, data)
+    hub: RoomHub = request.app.state.rooms
+    await _then(session, hub.draw_started(draw))
+    return draw
+
+
+@router.get(
+    "/live-sessions/{session_id}/draws",
+    responses=problems(*AUTH, *DENIED, errors.LiveSessionNotFound),
+)
+async def list_draws(
+    session_id: ResourceId,
+    principal: Principal = Depends(require(Permission.sessions_read)),
+    session: AsyncSession = Depends(get_session),
+) -> list[DrawRead]:
+    """The session's lucky draws (a running draw's seed stays secret)."""
+    return await service.list_draws(session, principal, session_id)
+
+
+@router.get("/draws/{draw_id}", tags=["public"], responses=problems(errors.DrawNotFound))
+async def public_draw(
+    draw_id: ResourceId, session: AsyncSession = Depends(get_session)
+) -> DrawRead:
+    """A lucky draw for anyone to verify: once drawn, its seed, entrants and winners."""
+    return await service.public_draw(session, draw_id)
+
+
+@router.post(
+    "/live-sessions/{session_id}/announcements",
+    status_code=status.HTTP_201_CREATED,
+    responses=MODERATION,
+)
+async def announce(
+    request: Request,
+    session_id: ResourceId,
+    data: AnnouncementCreate,
+    principal: Principal = Depends(require(Permission.sessions_write)),
+    session: AsyncSession = Depends(get_session),
+) -> AnnouncementRead:
+    """Post a short announcement in the live room; snapshots show it for `seconds`."""
+    announcement = await service.announce(session, principal, session_id, data)
+    hub: RoomHub = request.app.state.rooms
+    await _then(session, hub.announced(session_id, announcement))
+    return announcement

@@ -39,3 +39,23 @@ class NotInSession(ValidationFailed):
 
 class CommentNotFound(NotFound):
     slug, title = "comment-not-found", "No such recent comment"
+
+
+class CouponNotFound(NotFound):
+    slug, title = "coupon-not-found", "No such coupon"
+
+
+class CouponClosed(Conflict):
+    slug, title = "coupon-closed", "The coupon can no longer be claimed"
+
+
+class CouponSoldOut(Conflict):
+    slug, title = "coupon-sold-out", "All of the coupons have been claimed"
+
+
+class CouponAlreadyClaimed(Conflict):
+    slug, title = "coupon-already-claimed", "You have claimed this coupon already"
+
+
+class DrawNotFound(NotFound):
+    slug, title = "draw-not-found", "No such lucky draw"

@@ -22,7 +22,7 @@ from daihuo.core.errors import problems
 from daihuo.core.types import STRICT_INPUT, ResourceId
 from daihuo.live import errors, protocol, service
 from daihuo.live.flash import FlashSales
-from daihuo.live.room import RoomHub
+from daihuo.live.room import FLASH_SALES, RoomHub
 from daihuo.orders import service as orders
 from daihuo.orders.schemas import OrderRead
 from daihuo.tenancy import errors as tenancy_errors
@@ -31,7 +31,6 @@ from daihuo.tenancy.domain import Permission, Principal, TenantKind
 
 router = APIRouter(prefix="/api/v1", tags=["flash sales"])
 AUTH, DENIED = tenancy_errors.AUTH, catalog_errors.DENIED
-FLASH_SALES = "flash_sales"  # the room's bus list of flash-sale messages (for snapshots)
 
 
 class FlashBuy(BaseModel):

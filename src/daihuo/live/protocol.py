@@ -2,7 +2,8 @@
 server messages out. Pure: no I/O.
 
 Server messages are built as JSON text here, once; room messages (``comment``, ``likes``,
-``online``, ``ended``) travel over the bus without a number and get their ``seq`` there.
+``online``, ``coupon``, ``draw``, ``ended``…) travel over the bus without a number and
+get their ``seq`` there.
 """
 
 from __future__ import annotations
@@ -146,11 +147,17 @@ class Track:
     qty: int | None = None
 
 
+@dataclass(frozen=True)
+class ClaimCoupon:
+    coupon: str
+    ref: str | None
+
+
 TRACKED = frozenset({"share", "follow", "product_impression", "product_click", "cart_add"})
 PRODUCT_TRACKED = frozenset({"product_impression", "product_click", "cart_add"})
 MAX_QTY = 999
 
-ClientMessage = Ping | Comment | Like | Track
+ClientMessage = Ping | Comment | Like | Track | ClaimCoupon
 
 
 def ref_of(text: str) -> str | None:
@@ -195,6 +202,11 @@ def parse(text: str, *, max_comment: int) -> ClientMessage:
         if type(qty) is not int or not 1 <= qty <= MAX_QTY:
             raise ProtocolError("bad-message", f"'qty' must be an integer from 1 to {MAX_QTY}.")
         return Track(kind, product, qty)
+    if kind == "claim_coupon":
+        coupon = obj.get("coupon")
+        if not isinstance(coupon, str) or not coupon or len(coupon) > MAX_REF:
+            raise ProtocolError("bad-message", "'coupon' must be a coupon id.")
+        return ClaimCoupon(coupon, _opt_str(obj, "ref", MAX_REF))
     if kind == "hello":
         raise ProtocolError("bad-message", "Already joined.")
     raise ProtocolError("unknown-type", "Unknown message type.")

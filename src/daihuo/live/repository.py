@@ -1,7 +1,9 @@
 """Every query of the live module; tenant scoping comes from the session (core.db).
 
-One deliberate cross-tenant read: :meth:`LiveRepository.room` finds a session by id for
-its public live room (viewers belong to no tenant); it returns only what the room needs.
+Deliberate cross-tenant reads (``UNSCOPED``): :meth:`LiveRepository.room` finds a session
+by id for its public live room (viewers belong to no tenant) and returns only what the
+room needs; a buyer claims a coupon of any merchant (:meth:`coupon_for_claim`,
+:meth:`take_coupon`) and lists its own claims; a draw's public page reads it by id.
 """
 
 from __future__ import annotations
@@ -11,11 +13,21 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CursorResult, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.core.db import UNSCOPED
 from daihuo.core.pagination import PageParams, paginate
-from daihuo.live.models import LiveSession, LiveSessionItem, LiveWordList
+from daihuo.live.models import (
+    LiveCoupon,
+    LiveCouponClaim,
+    LiveDraw,
+    LiveDrawEntry,
+    LiveModerationAct,
+    LiveSession,
+    LiveSessionItem,
+    LiveWordList,
+)
 
 
 class LiveRepository:
@@ -100,6 +112,140 @@ class LiveRepository:
     async def word_list(self) -> LiveWordList | None:
         """The session's tenant's own words (scoped like every query)."""
         return (await self.session.execute(select(LiveWordList))).scalar()
+
+    # --- moderation record -------------------------------------------------------
+
+    async def acts(
+        self, session_id: str, params: PageParams
+    ) -> tuple[Sequence[LiveModerationAct], str | None]:
+        stmt = select(LiveModerationAct).where(LiveModerationAct.session_id == session_id)
+        return await paginate(self.session, stmt, LiveModerationAct.id, params)
+
+    # --- coupons -------------------------------------------------------------------
+
+    async def coupons(self, session_id: str) -> list[LiveCoupon]:
+        stmt = select(LiveCoupon).where(LiveCoupon.session_id == session_id).order_by(LiveCoupon.id)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def coupon_for_claim(self, coupon_id: str) -> tuple[LiveCoupon, str] | None:
+        """Any merchant's coupon and its session's state, for a buyer's claim."""
+        stmt = (
+            select(LiveCoupon, LiveSession.state)
+            .join(LiveSession, LiveSession.id == LiveCoupon.session_id)
+            .where(LiveCoupon.id == coupon_id)
+            .execution_options(**UNSCOPED)
+        )
+        row = (await self.session.execute(stmt)).first()
+        return None if row is None else (row[0], row[1])
+
+    async def take_coupon(self, coupon_id: str) -> bool:
+        """One more claimed, in one conditional UPDATE: False when none is left. The
+        database's own guard behind the bus's claim set (which may have been reset)."""
+        stmt = (
+            update(LiveCoupon)
+            .where(LiveCoupon.id == coupon_id, LiveCoupon.claimed < LiveCoupon.quantity)
+            .values(claimed=LiveCoupon.claimed + 1)
+            .execution_options(**UNSCOPED, synchronize_session=False)
+        )
+        result = await self.session.execute(stmt)
+        assert isinstance(result, CursorResult)
+        return result.rowcount == 1
+
+    async def has_claim(self, coupon_id: str, user_id: str) -> bool:
+        stmt = select(LiveCouponClaim.id).where(
+            LiveCouponClaim.coupon_id == coupon_id, LiveCouponClaim.user_id == user_id
+        )
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def claims_of(
+        self, user_id: str, params: PageParams
+    ) -> tuple[Sequence[tuple[LiveCouponClaim, LiveCoupon]], str | None]:
+        """The user's claims (every merchant's) with their coupons."""
+        claims, cursor = await paginate(
+            self.session,
+            select(LiveCouponClaim).where(LiveCouponClaim.user_id == user_id),
+            LiveCouponClaim.id,
+            params,
+        )
+        ids = [c.coupon_id for c in claims]
+        stmt = select(LiveCoupon).where(LiveCoupon.id.in_(ids)).execution_options(**UNSCOPED)
+        coupons = {c.id: c for c in (await self.session.execute(stmt)).scalars()}
+        return [(c, coupons[c.coupon_id]) for c in claims], cursor
+
+    async def claim_of(self, user_id: str, coupon_id: str) -> LiveCoupon | None:
+        """The coupon if ``user_id`` claimed it (any merchant's)."""
+        stmt = (
+            select(LiveCoupon)
+            .join(LiveCouponClaim, LiveCouponClaim.coupon_id == LiveCoupon.id)
+            .where(LiveCouponClaim.user_id == user_id, LiveCoupon.id == coupon_id)
+            .execution_options(**UNSCOPED)
+        )
+        return (await self.session.execute(stmt)).scalar()
+
+    # --- draws ---------------------------------------------------------------------
+
+    async def draws(self, session_id: str) -> list[LiveDraw]:
+        stmt = select(LiveDraw).where(LiveDraw.session_id == session_id).order_by(LiveDraw.id)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def public_draw(self, draw_id: str) -> LiveDraw | None:
+        """Any merchant's draw, for its public verification page."""
+        stmt = select(LiveDraw).where(LiveDraw.id == draw_id).execution_options(**UNSCOPED)
+        return (await self.session.execute(stmt)).scalar()
+
+    async def running_draws(self, session_id: str) -> list[LiveDraw]:
+        stmt = select(LiveDraw).where(
+            LiveDraw.session_id == session_id, LiveDraw.state == "running"
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def due_draws(self, before: datetime, limit: int) -> list[LiveDraw]:
+        """Running draws whose time is up (system reader: every tenant)."""
+        stmt = (
+            select(LiveDraw)
+            .where(LiveDraw.state == "running", LiveDraw.ends_at <= before)
+            .order_by(LiveDraw.ends_at)
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def enter_draw(self, draw_id: str, user_id: str, tenant_id: str, at: datetime) -> bool:
+        """Enter ``user_id`` unless it entered already; False then."""
+        dialect = self.session.get_bind().dialect.name
+        make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = (
+            make(LiveDrawEntry)
+            .values(draw_id=draw_id, user_id=user_id, tenant_id=tenant_id, entered_at=at)
+            .on_conflict_do_nothing()
+        )
+        result = await self.session.execute(stmt)
+        assert isinstance(result, CursorResult)
+        return result.rowcount == 1
+
+    async def entrants(self, draw_id: str) -> list[str]:
+        stmt = select(LiveDrawEntry.user_id).where(LiveDrawEntry.draw_id == draw_id)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def public_entrants(self, draw_id: str) -> list[str]:
+        """A drawn draw's entrants, for its public verification page."""
+        stmt = (
+            select(LiveDrawEntry.user_id)
+            .where(LiveDrawEntry.draw_id == draw_id)
+            .execution_options(**UNSCOPED)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def finish_draw(self, draw: LiveDraw, **values: Any) -> bool:
+        """running → drawn in one conditional UPDATE (one process of many wins)."""
+        stmt = (
+            update(LiveDraw)
+            .where(LiveDraw.id == draw.id, LiveDraw.state == "running")
+            .values(state="drawn", **values)
+            .execution_options(synchronize_session="fetch")
+        )
+        result = await self.session.execute(stmt)
+        assert isinstance(result, CursorResult)
+        return result.rowcount == 1
 
     def add(self, obj: object) -> None:
         self.session.add(obj)

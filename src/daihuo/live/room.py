@@ -24,7 +24,14 @@ Invariants:
   replay buffer before anything after it is passed on.
 * Moderation is bus state, the same for every process: mutes, the slow mode and rate
   limits are read on each comment, bans on each join; a ``banned`` message closes the
-  user's connections wherever they are.
+  user's connections wherever they are. The acts are recorded in the database
+  (``live_moderation_acts``) by the edge, which acts on the bus only after that commit.
+* Host controls: coupons, draws and the announcement are kept lists on the bus, so a
+  snapshot shows what is current in one atomic read with the comments. A coupon's
+  claimants are a bus claim set (one atomic step, in memory or a Redis script): never
+  more than its quantity, never a user twice. Each room knows its session's running
+  draws (read at open, then from the ``draw`` / ``draw_result`` messages it passes on)
+  and enters a signed-in viewer whose comment holds the keyword, or who follows.
 """
 
 from __future__ import annotations
@@ -37,14 +44,19 @@ import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.core.bus import Bus, message_seq
 from daihuo.core.clock import utcnow
-from daihuo.core.db import Database
+from daihuo.core.db import Database, after_commit, commit
+from daihuo.core.gate import write_gate
 from daihuo.core.ids import new_id, ulid
 from daihuo.live import protocol, service
 from daihuo.live.domain import event_ts
+from daihuo.live.schemas import AnnouncementRead, ClaimedCoupon, CouponRead, DrawRead
 from daihuo.live.wordfilter import WordFilter
 from daihuo.live.words import DEFAULT_WORDS
 
@@ -56,6 +68,10 @@ ENDED = "ended"  # a bus counter set to 1 when the session ends
 PIN = "pin"  # the bus list whose last message is the pinned product
 PINNED_COMMENT = "pinned_comment"  # the bus list whose last message is the pinned comment
 SLOW_MODE = "slow_mode"  # a bus value: seconds between one user's comments (0 or unset: off)
+COUPONS = "coupons"  # the bus list of coupon drops (for snapshots)
+DRAWS = "draws"  # the bus list of draw starts and results (for snapshots)
+ANNOUNCEMENT = "announcement"  # the bus list whose last message is the announcement
+FLASH_SALES = "flash_sales"  # the bus list of flash-sale starts and ends (for snapshots)
 # A merchant's word list is read again after this long, so a change made through another
 # process reaches this one's rooms within it (this process's rooms see it at once).
 WORDS_TTL_S = 30.0
@@ -166,6 +182,7 @@ class Room:
         self._tasks: list[asyncio.Task[None]] = []
         self._unsubscribe: Any = None
         self.products: frozenset[str] = frozenset()  # product ids of the session's list
+        self.draws: dict[str, RunningDraw] = {}  # the session's draws taking entries
         self.ended = False
 
     @property
@@ -182,6 +199,14 @@ class Room:
                 listed = await service.room_products(session, self.tenant_id, self.session_id)
             self.products = frozenset(p.product_id for p in listed)
         self._unsubscribe = await self.bus.subscribe(self.session_id, self._on_message)
+        if self.hub.db is not None:
+            # Read after subscribing: a draw started in between is in the read or in a
+            # `draw` message. (One drawn in between may stay listed here: its entries are
+            # refused by the database, which checks the draw's state.)
+            async with self.hub.db.session(tenant_id=self.tenant_id) as session:
+                running = await service.running_draws(session, self.session_id)
+            for d in running:
+                self.draws.setdefault(d.id, RunningDraw.of(d.model_dump(mode="json")))
         self._tasks = [
             asyncio.create_task(self._every(self.config.frame_ms, self._flush_frame)),
             asyncio.create_task(self._every(self.config.likes_ms, self._tick)),
@@ -220,6 +245,12 @@ class Room:
     def _pass_on(self, seq: int, message: str) -> None:
         self._pending.append((seq, message))
         self._last_seen = seq
+        kind = _kind(message)
+        if kind == "draw":
+            draw = json.loads(message)["draw"]
+            self.draws[draw["id"]] = RunningDraw.of(draw)
+        elif kind == "draw_result":
+            self.draws.pop(json.loads(message)["draw"]["id"], None)
 
     async def _fill_gap(self) -> None:
         try:
@@ -325,7 +356,10 @@ class Room:
             viewer.queue.close(protocol.CLOSE_ENDED)
 
     async def _snapshot(self, viewer: Viewer) -> int:
-        last, kept = await self.bus.kept(self.session_id, [COMMENTS, PIN, PINNED_COMMENT])
+        last, kept = await self.bus.kept(
+            self.session_id,
+            [COMMENTS, PIN, PINNED_COMMENT, COUPONS, DRAWS, ANNOUNCEMENT, FLASH_SALES],
+        )
         comments = kept[COMMENTS]
         pinned = json.loads(kept[PIN][-1])["item"] if kept[PIN] else None
         pins = kept[PINNED_COMMENT]
@@ -345,11 +379,27 @@ class Room:
             online=online,
             likes=likes,
             slow_mode=slow or 0,
+            coupons=await self._claimable(kept[COUPONS]),
+            draws=_running(kept[DRAWS]),
+            announcement=_current(kept[ANNOUNCEMENT]),
+            flash_sales=_flash_sales(kept[FLASH_SALES]),
             comments=[],
         )
         # The comments are JSON texts already: splice them in instead of re-encoding.
         viewer.queue.offer(body[: -len("[]}")] + "[" + ",".join(texts) + "]}")
         return last
+
+    async def _claimable(self, drops: list[bytes]) -> list[dict[str, Any]]:
+        now = utcnow()
+        out = []
+        for raw in drops:
+            coupon = json.loads(raw)["coupon"]
+            if datetime.fromisoformat(coupon["claim_until"]) <= now:
+                continue
+            if await self.bus.get(self.session_id, f"coupon_out:{coupon['id']}"):
+                continue
+            out.append(coupon)
+        return out
 
     async def remove(self, viewer: Viewer) -> None:
         self.viewers.pop(viewer.id, None)
@@ -402,15 +452,32 @@ class Room:
         extra = {"meta": {"masked": True}} if masked != text else {}
         self.hub.record([self.event(viewer, "comment", id=event_id, text=text, **extra)])
         viewer.queue.offer(protocol.out("ack", ref=ref, seq=seq))
+        folded = text.casefold()
+        await self._enter(
+            viewer, "comment", lambda d: d.keyword is not None and d.keyword in folded
+        )
+
+    async def _enter(self, viewer: Viewer, condition: str, meets: Any) -> None:
+        """Enter a signed-in viewer in the running draws whose condition it just met
+        (anonymous viewers cannot win: they could not be told or be given the prize)."""
+        if viewer.anonymous or self.hub.db is None:
+            return
+        now = utcnow()
+        due = [
+            i for i, d in self.draws.items()
+            if d.condition == condition and d.ends_at > now and meets(d)
+        ]  # fmt: skip
+        if due:
+            await self.hub.enter_draws(self.tenant_id, due, viewer.user)
 
     def like(self, viewer: Viewer, count: int) -> None:
         """Taps are only counted here; :meth:`_tick` adds them up and broadcasts."""
         _, before = self._taps.get(viewer.id, (viewer, 0))
         self._taps[viewer.id] = (viewer, before + count)
 
-    def track(self, viewer: Viewer, action: protocol.Track) -> None:
+    async def track(self, viewer: Viewer, action: protocol.Track) -> None:
         """Record a share, follow, product impression or click, or cart add; product
-        actions must name a product of the session's list."""
+        actions must name a product of the session's list. A follow enters follow draws."""
         fields: dict[str, Any] = {}
         if action.product is not None:
             if action.product not in self.products:
@@ -421,6 +488,8 @@ class Room:
         if action.qty is not None:
             fields["qty"] = action.qty
         self.hub.record([self.event(viewer, action.kind, **fields)])
+        if action.kind == "follow":
+            await self._enter(viewer, "follow", lambda d: True)
 
     # --- periodic totals ----------------------------------------------------------
 
@@ -450,6 +519,41 @@ class Room:
                     body = protocol.room_message("online", count=online)
                     await self.bus.publish(self.session_id, body)
                     self._online_sent = online
+
+
+@dataclass(frozen=True)
+class RunningDraw:
+    condition: str
+    keyword: str | None  # casefolded
+    ends_at: datetime
+
+    @classmethod
+    def of(cls, draw: dict[str, Any]) -> RunningDraw:
+        keyword = draw.get("keyword")
+        return cls(
+            draw["condition"],
+            keyword.casefold() if keyword else None,
+            datetime.fromisoformat(draw["ends_at"]),
+        )
+
+
+def _running(kept: list[bytes]) -> list[dict[str, Any]]:
+    """The draws started and not yet drawn, from the kept list of starts and results."""
+    started: dict[str, dict[str, Any]] = {}
+    for raw in kept:
+        msg = json.loads(raw)
+        if msg["type"] == "draw":
+            started[msg["draw"]["id"]] = msg["draw"]
+        else:
+            started.pop(msg["draw"]["id"], None)
+    return list(started.values())
+
+
+def _current(kept: list[bytes]) -> dict[str, Any] | None:
+    if not kept:
+        return None
+    announcement: dict[str, Any] = json.loads(kept[-1])["announcement"]
+    return announcement if datetime.fromisoformat(announcement["until"]) > utcnow() else None
 
 
 def _kind(message: str) -> str:
@@ -545,22 +649,24 @@ class RoomHub:
             await self.bus.publish(session_id, unpin, keep=PINNED_COMMENT)
         self._audit(session_id, "delete_comment", by, comment=comment_id)
 
-    async def pin_comment(self, session_id: str, comment_id: str | None, *, by: str | None) -> bool:
-        """Pin one of the recent comments above the others (``None``: unpin); False if
-        ``comment_id`` is not among the recent comments."""
-        comment = None
-        if comment_id is not None:
-            _, kept = await self.bus.kept(session_id, [COMMENTS])
-            needle = f'"id":"{comment_id}"'.encode()
-            found = [m for m in kept[COMMENTS] if needle in m]
-            if not found:
-                return False
-            comment = json.loads(found[-1])
-            del comment["seq"]
+    async def recent_comment(self, session_id: str, comment_id: str) -> dict[str, Any] | None:
+        """One of the room's recent comments (those a snapshot lists), without its seq."""
+        _, kept = await self.bus.kept(session_id, [COMMENTS])
+        needle = f'"id":"{comment_id}"'.encode()
+        found = [m for m in kept[COMMENTS] if needle in m]
+        if not found:
+            return None
+        comment: dict[str, Any] = json.loads(found[-1])
+        del comment["seq"]
+        return comment
+
+    async def pin_comment(
+        self, session_id: str, comment: dict[str, Any] | None, *, by: str | None
+    ) -> None:
+        """Pin a recent comment (:meth:`recent_comment`) above the others (``None``: unpin)."""
         body = protocol.room_message(PINNED_COMMENT, comment=comment)
         await self.bus.publish(session_id, body, keep=PINNED_COMMENT)
-        self._audit(session_id, "pin_comment", by, comment=comment_id)
-        return True
+        self._audit(session_id, "pin_comment", by, comment=comment["id"] if comment else None)
 
     async def mute(self, session_id: str, user: str, seconds: int, *, by: str | None) -> None:
         """``user``'s comments are refused for ``seconds``."""
@@ -583,6 +689,75 @@ class RoomHub:
         await self.bus.publish(session_id, protocol.room_message(SLOW_MODE, seconds=seconds))
         self._audit(session_id, "slow_mode", by, seconds=seconds)
 
+    # --- host controls (after commit) ----------------------------------------------
+
+    async def coupon_dropped(self, coupon: CouponRead) -> None:
+        """Announce a coupon drop; snapshots list it while it can be claimed."""
+        body = protocol.room_message("coupon", coupon=_public_coupon(coupon))
+        await self.bus.publish(coupon.session_id, body, keep=COUPONS)
+
+    async def claim_coupon(
+        self, session: AsyncSession, coupon_id: str, user_id: str
+    ) -> ClaimedCoupon:
+        """Claim a coupon for a signed-in user and commit (the edge of both the HTTP and
+        the WebSocket claim). Whoever takes the last one tells the room it is sold out."""
+        claim = await service.claim_coupon(session, self.bus, coupon_id, user_id)
+        sid = claim.coupon.session_id
+        if claim.last:
+
+            async def sold_out() -> None:
+                await self.bus.put(sid, f"coupon_out:{coupon_id}", 1)
+                body = protocol.room_message("coupon_sold_out", id=coupon_id)
+                await self.bus.publish(sid, body)
+
+            after_commit(session, sold_out)
+        try:
+            await commit(session)
+        except BaseException:
+            await self.bus.unclaim(sid, service.coupon_claims(coupon_id), user_id)
+            raise
+        return claim.coupon
+
+    async def claim_for_viewer(self, coupon_id: str, user_id: str) -> ClaimedCoupon:
+        """A WebSocket claim: one database session for the message (none held)."""
+        assert self.db is not None
+        async with write_gate(self.db), self.db.session() as session:
+            return await self.claim_coupon(session, coupon_id, user_id)
+
+    async def draw_started(self, draw: DrawRead) -> None:
+        """Announce a draw with its commitment; snapshots list it until it is drawn."""
+        body = protocol.room_message("draw", draw=_public_draw(draw))
+        await self.bus.publish(draw.session_id, body, keep=DRAWS)
+
+    async def draw_finished(self, draw: DrawRead) -> None:
+        """Announce a draw's winners, its entrants' hash and the revealed seed."""
+        result = {
+            "id": draw.id, "winners": draw.winners, "entrant_count": draw.entrant_count,
+            "entrants_hash": draw.entrants_hash, "seed": draw.seed,
+            "commitment": draw.commitment,
+        }  # fmt: skip
+        body = protocol.room_message("draw_result", draw=result)
+        await self.bus.publish(draw.session_id, body, keep=DRAWS)
+
+    async def enter_draws(self, tenant_id: str, draw_ids: list[str], user_id: str) -> None:
+        """Enter a viewer in draws (one database session for the message, none held)."""
+        if self.db is None:
+            return
+        try:
+            async with write_gate(self.db), self.db.session(tenant_id=tenant_id) as session:
+                for draw_id in draw_ids:
+                    await service.enter_draw(session, draw_id, user_id)
+                await commit(session)
+        except Exception:  # a draw entry must not break the comment that made it
+            log.exception("entering draws %s failed", draw_ids)
+
+    async def announced(self, session_id: str, announcement: AnnouncementRead) -> None:
+        """Broadcast an announcement; snapshots show it until it expires."""
+        body = protocol.room_message(
+            ANNOUNCEMENT, announcement=announcement.model_dump(mode="json")
+        )
+        await self.bus.publish(session_id, body, keep=ANNOUNCEMENT)
+
     async def session_ended(self, session_id: str) -> None:
         """Tell every process's viewers of the session that it ended (after commit)."""
         await self.bus.add(session_id, ENDED, 1)
@@ -595,3 +770,31 @@ class RoomHub:
         for room in rooms:
             await room.close()
         await self.bus.close()
+
+
+def _public_coupon(c: CouponRead) -> dict[str, Any]:
+    return {
+        "id": c.id, "amount": c.amount, "threshold": c.threshold, "quantity": c.quantity,
+        "claim_until": c.claim_until.isoformat(), "expires_at": c.expires_at.isoformat(),
+    }  # fmt: skip
+
+
+def _public_draw(d: DrawRead) -> dict[str, Any]:
+    return {
+        "id": d.id, "prize": d.prize, "winners": d.winner_count, "condition": d.condition,
+        "keyword": d.keyword, "ends_at": d.ends_at.isoformat(), "commitment": d.commitment,
+    }  # fmt: skip
+
+
+def _flash_sales(messages: list[bytes]) -> list[dict[str, Any]]:
+    """The flash sales running now, each as its latest message told (start or end)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for raw in messages:
+        sale = json.loads(raw)["sale"]
+        latest[sale["id"]] = sale
+    now = utcnow()
+    return [
+        s
+        for s in latest.values()
+        if s["ended_at"] is None and datetime.fromisoformat(s["ends_at"]) > now
+    ]

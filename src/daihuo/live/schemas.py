@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, model_validator
 
 from daihuo.core.types import STRICT_INPUT, Identifier, Name
 
@@ -193,3 +193,147 @@ class RoomRead(BaseModel):
     state: str
     stream_url: str | None = Field(description="HLS or FLV to play; none: a product slideshow.")
     products: list[SessionProduct]
+
+
+def single_line(value: str) -> str:
+    if any(not c.isprintable() for c in value):
+        raise ValueError("must not contain control characters or line breaks")
+    return value
+
+
+MAX_COUPON_AMOUNT = 10_000_000  # 100,000 CNY in fen
+MAX_COUPON_QUANTITY = 100_000
+
+
+class CouponCreate(BaseModel):
+    model_config = STRICT_INPUT
+
+    amount: int = Field(strict=True, ge=1, le=MAX_COUPON_AMOUNT, description="Fen off the order.")
+    threshold: int = Field(
+        default=0,
+        strict=True,
+        ge=0,
+        le=10 * MAX_COUPON_AMOUNT,
+        description="The least order amount in fen it applies to (0: any); more than `amount`.",
+    )
+    quantity: int = Field(
+        strict=True, ge=1, le=MAX_COUPON_QUANTITY, description="How many can be claimed in all."
+    )
+    claim_seconds: int = Field(
+        default=300, strict=True, ge=1, le=24 * 3600, description="Claimable for this long."
+    )
+    valid_days: int = Field(
+        default=7, strict=True, ge=1, le=90, description="A claimed coupon is valid this long."
+    )
+
+    @model_validator(mode="after")
+    def _threshold_above_amount(self) -> Self:
+        if self.threshold and self.threshold <= self.amount:
+            raise ValueError("threshold must be 0 or more than the amount")
+        return self
+
+
+class CouponRead(BaseModel):
+    id: str
+    session_id: str
+    amount: int = Field(description="Fen off the order.")
+    threshold: int = Field(description="The least order amount in fen (0: any).")
+    quantity: int
+    claimed: int
+    claim_until: datetime
+    expires_at: datetime
+    created_at: datetime
+
+
+class ClaimedCoupon(BaseModel):
+    id: str = Field(description="The claim's id.")
+    coupon_id: str
+    session_id: str
+    merchant_id: str
+    amount: int = Field(description="Fen off the order.")
+    threshold: int = Field(description="The least order amount in fen (0: any).")
+    claimed_at: datetime
+    expires_at: datetime
+
+
+Keyword = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=20),
+    AfterValidator(single_line),
+]
+
+
+class DrawCreate(BaseModel):
+    model_config = STRICT_INPUT
+
+    prize: Name = Field(description="What the winners get, e.g. 口红小样一支.")
+    winners: int = Field(strict=True, ge=1, le=1000, description="How many winners.")
+    condition: Literal["comment", "follow"] = Field(
+        description="`comment`: a comment containing `keyword`; `follow`: following the host."
+    )
+    keyword: Keyword | None = Field(default=None, description="For `comment` draws only.")
+    seconds: int = Field(
+        default=60, strict=True, ge=1, le=3600, description="Entries are taken for this long."
+    )
+
+    @model_validator(mode="after")
+    def _keyword_for_comments(self) -> Self:
+        if (self.condition == "comment") != (self.keyword is not None):
+            raise ValueError("a comment draw needs a keyword; a follow draw takes none")
+        return self
+
+
+class DrawRead(BaseModel):
+    id: str
+    session_id: str
+    prize: str
+    winner_count: int
+    condition: str
+    keyword: str | None
+    state: str = Field(description="`running`, then `drawn`.")
+    commitment: str = Field(description="sha256(seed), hex: published when the draw starts.")
+    starts_at: datetime
+    ends_at: datetime
+    seed: str | None = Field(description="The seed (hex), revealed once drawn.")
+    entrant_count: int | None
+    entrants_hash: str | None = Field(description="sha256 of the sorted entrant list (hex).")
+    winners: list[str] | None = Field(description="User ids in draw order, once drawn.")
+    entrants: list[str] | None = Field(
+        default=None, description="The sorted entrant list (on the public draw page only)."
+    )
+    drawn_at: datetime | None
+
+
+AnnouncementText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(single_line),
+]
+
+
+class AnnouncementCreate(BaseModel):
+    model_config = STRICT_INPUT
+
+    text: AnnouncementText
+    seconds: int = Field(
+        default=600, strict=True, ge=10, le=3600, description="Shown (and in snapshots) this long."
+    )
+
+
+class AnnouncementRead(BaseModel):
+    id: str
+    text: str
+    at: datetime
+    until: datetime
+
+
+class ModerationActRead(BaseModel):
+    id: str
+    act: str = Field(
+        description="delete_comment, pin_comment, unpin_comment, mute, ban, slow_mode, "
+        "pin_product, unpin_product, coupon, draw, draw_result or announcement."
+    )
+    by: str | None = Field(description="The acting user; none for the system.")
+    target: str | None = Field(description="The user, comment, coupon, draw… acted on.")
+    detail: dict[str, Any]
+    at: datetime

@@ -11,26 +11,44 @@ like an unknown one.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.catalog import service as catalog
 from daihuo.catalog.schemas import ShowcaseItemRead
+from daihuo.core.bus import Bus
 from daihuo.core.clock import utcnow
 from daihuo.core.db import scope_session
 from daihuo.core.ids import new_id
 from daihuo.core.pagination import PageParams
-from daihuo.live import domain, errors
+from daihuo.live import domain, draws, errors
 from daihuo.live.domain import ENDED, LIVE, SCHEDULED
-from daihuo.live.models import LiveSession, LiveWordList
+from daihuo.live.models import (
+    LiveCoupon,
+    LiveCouponClaim,
+    LiveDraw,
+    LiveModerationAct,
+    LiveSession,
+    LiveWordList,
+)
 from daihuo.live.repository import LiveRepository
 from daihuo.live.schemas import (
+    AnnouncementCreate,
+    AnnouncementRead,
+    ClaimedCoupon,
+    CouponCreate,
+    CouponRead,
+    DrawCreate,
+    DrawRead,
     LiveSessionCreate,
     LiveSessionRead,
     LiveSessionStart,
+    ModerationActRead,
     RoomRead,
     SessionProduct,
     VisitorTokenRead,
@@ -193,17 +211,334 @@ async def pin(
         raise errors.NotInSession(f"{item_id} is not in this session's product list.")
     live.pinned_item_id = item_id
     live.updated_at = utcnow()
+    _act(repo, live, ctx.user_id, "pin_product" if item_id else "unpin_product", item_id)
     await repo.flush()
     return (await _read(session, ctx, repo, [live]))[0]
 
 
-async def moderate(session: AsyncSession, ctx: Principal, session_id: str) -> None:
+async def moderate(session: AsyncSession, ctx: Principal, session_id: str) -> LiveSession:
     """Check that the caller may moderate the session's room now: its merchant's writers,
     while it is live. (The acts themselves are room state, on the bus.)"""
     catalog.require_kind(ctx, TenantKind.merchant)
     live = await _own(LiveRepository(session), session_id)
     if live.state != LIVE:
         raise errors.SessionStateConflict(f"The session is {live.state}; its room is not open.")
+    return live
+
+
+def _act(
+    repo: LiveRepository,
+    live: LiveSession | LiveDraw,
+    by: str | None,
+    act: str,
+    target: str | None,
+    **detail: Any,
+) -> None:
+    session_id = live.id if isinstance(live, LiveSession) else live.session_id
+    repo.add(
+        LiveModerationAct(
+            id=new_id("mod"),
+            tenant_id=live.tenant_id,
+            session_id=session_id,
+            act=act,
+            by_user_id=by,
+            target=target,
+            detail=json.dumps(detail, ensure_ascii=False, sort_keys=True),
+            at=utcnow(),
+        )
+    )
+
+
+async def moderation_act(
+    session: AsyncSession,
+    ctx: Principal,
+    session_id: str,
+    act: str,
+    target: str | None = None,
+    **detail: Any,
+) -> None:
+    """Check the caller may moderate the live session (:func:`moderate`) and record the
+    act (who, when, what, on whom); the edge carries it out on the bus after commit."""
+    live = await moderate(session, ctx, session_id)
+    repo = LiveRepository(session)
+    _act(repo, live, ctx.user_id, act, target, **detail)
+    await repo.flush()
+
+
+async def moderation_acts(
+    session: AsyncSession, ctx: Principal, session_id: str, params: PageParams
+) -> tuple[list[ModerationActRead], str | None]:
+    """The record of the host's acts in the session's room, oldest first."""
+    catalog.require_kind(ctx, TenantKind.merchant)
+    repo = LiveRepository(session)
+    await _own(repo, session_id)
+    acts, cursor = await repo.acts(session_id, params)
+    return [
+        ModerationActRead(
+            id=a.id, act=a.act, by=a.by_user_id, target=a.target,
+            detail=json.loads(a.detail), at=a.at,
+        )
+        for a in acts
+    ], cursor  # fmt: skip
+
+
+# --- coupons -------------------------------------------------------------------------
+
+
+def _coupon_read(c: LiveCoupon) -> CouponRead:
+    return CouponRead(
+        id=c.id, session_id=c.session_id, amount=c.amount, threshold=c.threshold,
+        quantity=c.quantity, claimed=c.claimed, claim_until=c.claim_until,
+        expires_at=c.expires_at, created_at=c.created_at,
+    )  # fmt: skip
+
+
+async def drop_coupon(
+    session: AsyncSession, ctx: Principal, session_id: str, data: CouponCreate
+) -> CouponRead:
+    """The host drops a coupon in the live session's room."""
+    live = await moderate(session, ctx, session_id)
+    repo = LiveRepository(session)
+    now = utcnow()
+    claim_until = now + timedelta(seconds=data.claim_seconds)
+    coupon = LiveCoupon(
+        id=new_id("cpn"),
+        session_id=live.id,
+        amount=data.amount,
+        threshold=data.threshold,
+        quantity=data.quantity,
+        claimed=0,
+        claim_until=claim_until,
+        expires_at=claim_until + timedelta(days=data.valid_days),
+        created_at=now,
+    )
+    repo.add(coupon)
+    _act(repo, live, ctx.user_id, "coupon", coupon.id, amount=data.amount,
+         threshold=data.threshold, quantity=data.quantity)  # fmt: skip
+    await repo.flush()
+    return _coupon_read(coupon)
+
+
+async def list_coupons(session: AsyncSession, ctx: Principal, session_id: str) -> list[CouponRead]:
+    """The session's coupons with how many were claimed."""
+    catalog.require_kind(ctx, TenantKind.merchant)
+    repo = LiveRepository(session)
+    await _own(repo, session_id)
+    return [_coupon_read(c) for c in await repo.coupons(session_id)]
+
+
+def coupon_claims(coupon_id: str) -> str:
+    """The name of a coupon's claim set on the bus (topic: its session)."""
+    return f"coupon:{coupon_id}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    coupon: ClaimedCoupon
+    last: bool  # it took the last one: the coupon is sold out
+
+
+async def claim_coupon(session: AsyncSession, bus: Bus, coupon_id: str, user_id: str) -> Claim:
+    """A signed-in buyer claims a coupon of a live room: once per user, never more than
+    its quantity. The bus's claim set decides first (one atomic step, in memory or in
+    Redis), so a rush of claimants meets the database only ``quantity`` times; the
+    conditional UPDATE and the unique (coupon, user) key guard the database on their
+    own. On any failure after the bus took the claim, the claim set gives it back; the
+    edge does the same when the commit fails."""
+    repo = LiveRepository(session)
+    found = await repo.coupon_for_claim(coupon_id)
+    if found is None:
+        raise errors.CouponNotFound()
+    coupon, state = found
+    now = utcnow()
+    if state != LIVE or now >= coupon.claim_until:
+        raise errors.CouponClosed("The coupon's claim window has closed.")
+    if await repo.has_claim(coupon_id, user_id):
+        raise errors.CouponAlreadyClaimed()
+    name = coupon_claims(coupon_id)
+    taken = await bus.claim(coupon.session_id, name, user_id, coupon.quantity)
+    if taken == 0:
+        raise errors.CouponAlreadyClaimed()
+    if taken < 0:
+        raise errors.CouponSoldOut()
+    try:
+        if not await repo.take_coupon(coupon_id):
+            raise errors.CouponSoldOut()
+        claim = LiveCouponClaim(
+            id=new_id("clm"),
+            coupon_id=coupon_id,
+            user_id=user_id,
+            merchant_id=coupon.tenant_id,
+            session_id=coupon.session_id,
+            claimed_at=now,
+        )
+        repo.add(claim)
+        await repo.flush()
+    except BaseException:
+        await bus.unclaim(coupon.session_id, name, user_id)
+        raise
+    read = ClaimedCoupon(
+        id=claim.id, coupon_id=coupon_id, session_id=coupon.session_id,
+        merchant_id=coupon.tenant_id, amount=coupon.amount, threshold=coupon.threshold,
+        claimed_at=now, expires_at=coupon.expires_at,
+    )  # fmt: skip
+    return Claim(read, last=taken == coupon.quantity)
+
+
+async def my_coupons(
+    session: AsyncSession, user_id: str, params: PageParams
+) -> tuple[list[ClaimedCoupon], str | None]:
+    """The coupons the user claimed, of every merchant."""
+    rows, cursor = await LiveRepository(session).claims_of(user_id, params)
+    return [
+        ClaimedCoupon(
+            id=c.id, coupon_id=k.id, session_id=k.session_id, merchant_id=k.tenant_id,
+            amount=k.amount, threshold=k.threshold, claimed_at=c.claimed_at,
+            expires_at=k.expires_at,
+        )
+        for c, k in rows
+    ], cursor  # fmt: skip
+
+
+async def coupon_for_order(
+    session: AsyncSession, user_id: str, coupon_id: str, order_amount: int, merchant_id: str
+) -> int:
+    """The discount in fen that ``user_id``'s claimed coupon gives an order of
+    ``order_amount`` fen at ``merchant_id`` now (0 if it does not apply). A hook for the
+    order path: it neither marks the coupon used nor holds it."""
+    coupon = await LiveRepository(session).claim_of(user_id, coupon_id)
+    if coupon is None or coupon.tenant_id != merchant_id or utcnow() >= coupon.expires_at:
+        return 0
+    if order_amount < max(coupon.threshold, 1):
+        return 0
+    return min(coupon.amount, order_amount)
+
+
+# --- lucky draws -----------------------------------------------------------------------
+
+
+RUNNING, DRAWN = "running", "drawn"
+# A draw is drawn this long after its end, so that an entry accepted just before the end
+# has committed by then.
+DRAW_GRACE = timedelta(seconds=1)
+
+
+def draw_read(d: LiveDraw, entrants: list[str] | None = None) -> DrawRead:
+    drawn = d.state == DRAWN
+    return DrawRead(
+        id=d.id, session_id=d.session_id, prize=d.prize, winner_count=d.winner_count,
+        condition=d.condition, keyword=d.keyword, state=d.state, commitment=d.commitment,
+        starts_at=d.starts_at, ends_at=d.ends_at, seed=d.seed if drawn else None,
+        entrant_count=d.entrant_count, entrants_hash=d.entrants_hash,
+        winners=json.loads(d.winners) if d.winners is not None else None,
+        entrants=entrants, drawn_at=d.drawn_at,
+    )  # fmt: skip
+
+
+async def create_draw(
+    session: AsyncSession, ctx: Principal, session_id: str, data: DrawCreate
+) -> DrawRead:
+    """The host starts a lucky draw in the live session; its commitment is public."""
+    live = await moderate(session, ctx, session_id)
+    repo = LiveRepository(session)
+    now = utcnow()
+    seed = draws.new_seed()
+    draw = LiveDraw(
+        id=new_id("drw"),
+        session_id=live.id,
+        prize=data.prize,
+        winner_count=data.winners,
+        condition=data.condition,
+        keyword=data.keyword,
+        state=RUNNING,
+        seed=seed.hex(),
+        commitment=draws.commitment(seed),
+        starts_at=now,
+        ends_at=now + timedelta(seconds=data.seconds),
+    )
+    repo.add(draw)
+    _act(repo, live, ctx.user_id, "draw", draw.id, prize=data.prize, winners=data.winners,
+         condition=data.condition, keyword=data.keyword, commitment=draw.commitment)  # fmt: skip
+    await repo.flush()
+    return draw_read(draw)
+
+
+async def list_draws(session: AsyncSession, ctx: Principal, session_id: str) -> list[DrawRead]:
+    """The session's draws (seeds of running ones stay secret)."""
+    catalog.require_kind(ctx, TenantKind.merchant)
+    repo = LiveRepository(session)
+    await _own(repo, session_id)
+    return [draw_read(d) for d in await repo.draws(session_id)]
+
+
+async def public_draw(session: AsyncSession, draw_id: str) -> DrawRead:
+    """Any draw as the public sees it: once drawn, with everything needed to verify it."""
+    repo = LiveRepository(session)
+    draw = await repo.public_draw(draw_id)
+    if draw is None:
+        raise errors.DrawNotFound()
+    if draw.state != DRAWN:
+        return draw_read(draw)
+    return draw_read(draw, draws.canonical_entrants(await repo.public_entrants(draw.id)))
+
+
+async def running_draws(session: AsyncSession, session_id: str) -> list[DrawRead]:
+    """The session's running draws (``session`` scoped to its tenant: the room's reads)."""
+    return [draw_read(d) for d in await LiveRepository(session).running_draws(session_id)]
+
+
+async def enter_draw(session: AsyncSession, draw_id: str, user_id: str) -> bool:
+    """Enter a viewer who met the condition, if the draw still takes entries (``session``
+    scoped to the draw's tenant); False if it does not or they entered already."""
+    repo = LiveRepository(session)
+    draw = await repo.public_draw(draw_id)
+    now = utcnow()
+    if draw is None or draw.state != RUNNING or now >= draw.ends_at:
+        return False
+    return await repo.enter_draw(draw_id, user_id, draw.tenant_id, now)
+
+
+async def finish_due_draws(session: AsyncSession, *, limit: int = 50) -> list[DrawRead]:
+    """Draw the winners of every draw whose time is up (a system job; ``session`` sees
+    every tenant); returns what to announce after commit."""
+    repo = LiveRepository(session)
+    now = utcnow()
+    out = []
+    for draw in await repo.due_draws(now - DRAW_GRACE, limit):
+        entrants = draws.canonical_entrants(await repo.entrants(draw.id))
+        winners = draws.draw_winners(bytes.fromhex(draw.seed), entrants, draw.winner_count)
+        done = await repo.finish_draw(
+            draw,
+            entrant_count=len(entrants),
+            entrants_hash=draws.entrants_hash(entrants),
+            winners=json.dumps(winners),
+            drawn_at=now,
+        )
+        if not done:
+            continue  # another process drew it
+        _act(repo, draw, None, "draw_result", draw.id, winners=winners,
+             entrant_count=len(entrants))  # fmt: skip
+        out.append(draw_read(draw))
+    await repo.flush()
+    return out
+
+
+# --- announcements ---------------------------------------------------------------------
+
+
+async def announce(
+    session: AsyncSession, ctx: Principal, session_id: str, data: AnnouncementCreate
+) -> AnnouncementRead:
+    """The host posts a short announcement in the live session's room."""
+    live = await moderate(session, ctx, session_id)
+    repo = LiveRepository(session)
+    now = utcnow()
+    read = AnnouncementRead(
+        id=new_id("ann"), text=data.text, at=now, until=now + timedelta(seconds=data.seconds)
+    )
+    _act(repo, live, ctx.user_id, "announcement", read.id, text=data.text, seconds=data.seconds)
+    await repo.flush()
+    return read
 
 
 @dataclass(frozen=True)

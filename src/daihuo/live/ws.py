@@ -19,6 +19,7 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
 from daihuo.core.db import Database, rollback
+from daihuo.core.errors import AppError
 from daihuo.live import errors, protocol, service
 from daihuo.live.room import Room, RoomHub, SendQueue, Viewer
 from daihuo.tenancy.deps import SESSION_COOKIE
@@ -184,7 +185,23 @@ async def _read(ws: WebSocket, room: Room, viewer: Viewer) -> tuple[int, str] | 
                 await room.comment(viewer, msg.text, msg.ref)
             elif isinstance(msg, protocol.Like):
                 room.like(viewer, msg.count)
+            elif isinstance(msg, protocol.ClaimCoupon):
+                await _claim(room, viewer, msg)
             else:
-                room.track(viewer, msg)
+                await room.track(viewer, msg)
         except protocol.ProtocolError as exc:
             viewer.queue.offer(protocol.error(exc.code, exc.detail, protocol.ref_of(text)))
+
+
+async def _claim(room: Room, viewer: Viewer, msg: protocol.ClaimCoupon) -> None:
+    """A viewer claims a coupon: ``coupon_claimed`` with the coupon, or an error frame
+    whose code is the HTTP problem's slug (``coupon-sold-out``…)."""
+    if viewer.anonymous:
+        raise protocol.ProtocolError("login-required", "Sign in to claim coupons.")
+    try:
+        claimed = await room.hub.claim_for_viewer(msg.coupon, viewer.user)
+    except AppError as exc:
+        raise protocol.ProtocolError(exc.slug, exc.detail) from None
+    extra = {"ref": msg.ref} if msg.ref is not None else {}
+    coupon = claimed.model_dump(mode="json")
+    viewer.queue.offer(protocol.out("coupon_claimed", **extra, coupon=coupon))

@@ -201,6 +201,30 @@ async def _move_stock(session: AsyncSession, order: Order, move: tuple[str, str]
 # --- placing and reading -------------------------------------------------------------------
 
 
+async def _record_creation(
+    session: AsyncSession,
+    repo: OrdersRepository,
+    order: Order,
+    buyer_id: str,
+    *,
+    now: datetime,
+    hub: OrderEventHub,
+    note: str | None = None,
+) -> None:
+    """A new order's row, its first history entry and its ``order_created`` event."""
+    repo.add(order)
+    await repo.flush()
+    _history(
+        repo, order, OrderAction.create, None, actor=Actor.buyer, actor_id=buyer_id, at=now,
+        note=note,
+    )  # fmt: skip
+    await _emit(
+        session, repo, order, "order_created", at=now, amount=order.amount, qty=order.quantity,
+        hub=hub,
+    )  # fmt: skip
+    await repo.flush()
+
+
 async def place_order(
     session: AsyncSession,
     ctx: Principal,
@@ -249,20 +273,7 @@ async def place_order(
         created_at=now,
         updated_at=now,
     )
-    repo.add(order)
-    await repo.flush()
-    _history(repo, order, OrderAction.create, None, actor=Actor.buyer, actor_id=ctx.user_id, at=now)
-    await _emit(
-        session,
-        repo,
-        order,
-        "order_created",
-        at=now,
-        amount=order.amount,
-        qty=order.quantity,
-        hub=hub,
-    )
-    await repo.flush()
+    await _record_creation(session, repo, order, ctx.user_id, now=now, hub=hub)
     try:
         await catalog.reserve_stock(session, order.sku_id, order.quantity)
     except InsufficientStock as exc:
@@ -309,22 +320,9 @@ async def place_flash_order(
         updated_at=now,
     )
     repo = OrdersRepository(session, party_of(ctx))
-    repo.add(order)
-    await repo.flush()
-    _history(
-        repo,
-        order,
-        OrderAction.create,
-        None,
-        actor=Actor.buyer,
-        actor_id=ctx.user_id,
-        at=now,
-        note=f"flash sale {sale.id}",
+    await _record_creation(
+        session, repo, order, ctx.user_id, now=now, hub=hub, note=f"flash sale {sale.id}"
     )
-    await _emit(
-        session, repo, order, "order_created", at=now, amount=order.amount, qty=quantity, hub=hub
-    )
-    await repo.flush()
     return order
 
 

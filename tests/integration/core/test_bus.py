@@ -169,3 +169,22 @@ async def test_values_expire_and_kept_messages_can_be_forgotten(buses: tuple[Bus
     assert [json.loads(m)["id"] for m in kept["comments"]] == ["e0", "e2"]
     _, replayed = await a.replay("r", 0) or (0, [])
     assert len(replayed) == 3  # history stays
+
+
+async def test_claims_never_exceed_the_limit_nor_repeat_a_member_under_concurrency(
+    buses: tuple[Bus, Bus],
+) -> None:
+    a, b = buses
+    # 60 claims from two "processes" at once, 20 users each trying three times, limit 7.
+    tries = [(bus, f"u{n % 20}") for n, bus in enumerate([a, b] * 30)]
+    results = await asyncio.gather(*(bus.claim("r", "coupon:c1", u, 7) for bus, u in tries))
+    taken = sorted(r for r in results if r > 0)
+    assert taken == list(range(1, 8))  # each size handed out exactly once
+    assert results.count(-1) + results.count(0) == len(tries) - 7
+    assert await a.claim("r", "coupon:c1", "late", 7) == -1
+    winners = [u for (_, u), r in zip(tries, results, strict=True) if r > 0]
+    assert len(set(winners)) == 7
+    assert await b.claim("r", "coupon:c1", winners[0], 7) == 0  # once per member
+    await b.unclaim("r", "coupon:c1", winners[0])  # its claim failed further on
+    assert await a.claim("r", "coupon:c1", "late", 7) == 7  # the freed place
+    assert await a.claim("r", "coupon:c2", "late", 1) == 1  # sets are independent

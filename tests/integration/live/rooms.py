@@ -21,11 +21,13 @@ from typing import Any
 
 import httpx
 import uvicorn
+from redis import Redis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from daihuo.app import create_app
 from daihuo.config import Settings
+from daihuo.events.store import session_events
 
 from tests.fixtures import Account, create_user
 
@@ -228,3 +230,27 @@ async def visitor_token(http: httpx.AsyncClient, sid: str) -> str:
     assert r.status_code == 201, r.text
     token: str = r.json()["token"]
     return token
+
+
+def flush_prefix(url: str, prefix: str) -> None:
+    client = Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+class Env:
+    def __init__(self, server: ThreadServer, http: httpx.AsyncClient, db: str) -> None:
+        self.server = server
+        self.http = http
+        self.db = db
+
+    @property
+    def ws(self) -> str:
+        return self.server.ws
+
+    def events(self, sid: str) -> list[Any]:
+        return list(session_events(self.server.app.state.event_sink.flushed(), sid))

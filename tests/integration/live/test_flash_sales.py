@@ -434,3 +434,36 @@ async def test_a_process_killed_mid_race_loses_no_units(database_url: str, tmp_p
         database_url, "SELECT count(*) FROM orders WHERE flash_sale_id = :i", i=sale["id"]
     ) == [(units,)]
     assert await sale_row(database_url, sale["id"]) == (0, True)
+
+
+# --- the room hears of it -----------------------------------------------------------------
+
+
+async def test_the_room_announces_a_sale_and_a_late_joiner_finds_it_in_the_snapshot(
+    database_url: str, tmp_path: Path
+) -> None:
+    from tests.integration.live.rooms import ThreadServer, Viewer, visitor_token
+
+    with ThreadServer(make_settings(database_url, tmp_path, **FAST)) as server:
+        async with httpx.AsyncClient(base_url=server.http, timeout=60) as http:
+            shop, sid = await live_shop(http, database_url)
+            early = await Viewer.join(server.ws, sid, visitor=await visitor_token(http, sid))
+            await early.expect("snapshot")
+            sale = await start_sale(http, shop, sid, units=3)
+            told = await early.until(lambda m: m.get("type") == "flash_sale")
+            assert told["sale"]["id"] == sale["id"] and told["sale"]["remaining"] == 3
+            late = await Viewer.join(server.ws, sid, visitor=await visitor_token(http, sid))
+            snapshot = await late.expect("snapshot")
+            assert [s["id"] for s in snapshot["flash_sales"]] == [sale["id"]]
+            r = await http.post(
+                f"/api/v1/flash-sales/{sale['id']}/end", headers=shop.merchant.headers
+            )
+            assert r.status_code == 200, r.text
+            ended = await early.until(
+                lambda m: m.get("type") == "flash_sale" and m["sale"]["ended_at"] is not None
+            )
+            assert ended["sale"]["remaining"] == 0
+            third = await Viewer.join(server.ws, sid, visitor=await visitor_token(http, sid))
+            assert (await third.expect("snapshot"))["flash_sales"] == []
+            for v in (early, late, third):
+                await v.close()

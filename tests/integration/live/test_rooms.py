@@ -6,96 +6,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import secrets
 import socket
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from redis import Redis
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from daihuo.events.store import session_events
-
-from tests.conftest import REDIS_ENV, DatabaseFactory, make_settings
 from tests.fixtures import create_user
 from tests.integration.live.rooms import (
-    FAST_ROOM,
-    ThreadServer,
+    Env,
     Viewer,
     live_session,
     visitor_token,
 )
 from tests.integration.live.test_sessions_api import problem, second_item
 from tests.integration.orders.shop import create_shop
-
-BUSES = ["memory", pytest.param("redis", marks=pytest.mark.redis)]
-
-
-@pytest.fixture(params=BUSES)
-def bus(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
-    """Settings for the bus: nothing (in memory) or the test Redis with a fresh prefix,
-    whose keys are deleted afterwards (never anything else in the database)."""
-    if request.param == "memory":
-        yield {}
-        return
-    url = os.environ.get(REDIS_ENV)
-    if not url:
-        pytest.skip(f"Redis tests need {REDIS_ENV}")
-    prefix = f"daihuo-test-{secrets.token_hex(4)}:"
-    yield {"redis_url": url, "redis_prefix": prefix}
-    flush_prefix(url, prefix)
-
-
-def flush_prefix(url: str, prefix: str) -> None:
-    client = Redis.from_url(url)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
-
-
-@pytest.fixture
-async def room_db(tmp_path: Path) -> AsyncIterator[str]:
-    # The room keeps no rows of its own: SQLite is enough (the lifecycle tests run both).
-    factory = DatabaseFactory("sqlite", tmp_path)
-    yield await factory.new()
-    factory.cleanup()
-
-
-class Env:
-    def __init__(self, server: ThreadServer, http: httpx.AsyncClient, db: str) -> None:
-        self.server = server
-        self.http = http
-        self.db = db
-
-    @property
-    def ws(self) -> str:
-        return self.server.ws
-
-    def events(self, sid: str) -> list[Any]:
-        return list(session_events(self.server.app.state.event_sink.flushed(), sid))
-
-
-@pytest.fixture
-def room_settings() -> dict[str, Any]:
-    return {}
-
-
-@pytest.fixture
-async def env(
-    bus: dict[str, Any], room_db: str, tmp_path: Path, room_settings: dict[str, Any]
-) -> AsyncIterator[Env]:
-    settings = make_settings(room_db, tmp_path, **{**FAST_ROOM, **bus, **room_settings})
-    with ThreadServer(settings) as server:
-        async with httpx.AsyncClient(base_url=server.http, timeout=10) as http:
-            yield Env(server, http, room_db)
 
 
 async def test_join_gets_a_snapshot_then_comments_reach_every_viewer(env: Env) -> None:
@@ -566,6 +493,12 @@ async def test_the_pinned_product_reaches_viewers_and_snapshots(env: Env) -> Non
     await b.until(lambda m: m["type"] == "pin" and m["item"] is None)
     c = await Viewer.join(env.ws, sid, visitor=await visitor_token(env.http, sid))
     assert (await c.expect("snapshot"))["pinned"] is None
+    # The pins are in the record of the host's acts; the refused ones are not.
+    r = await env.http.get(f"/api/v1/live-sessions/{sid}/moderation", headers=host)
+    assert [(x["act"], x["target"]) for x in r.json()["items"]] == [
+        ("pin_product", scarf),
+        ("unpin_product", None),
+    ]
     for v in (a, b, c):
         await v.close()
 

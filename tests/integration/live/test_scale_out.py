@@ -13,10 +13,17 @@ from pathlib import Path
 import httpx
 import pytest
 
+from daihuo.live import draws
+
 from tests.conftest import REDIS_ENV, DatabaseFactory
-from tests.fixtures import create_user
-from tests.integration.live.rooms import ProcessServer, Viewer, live_session, visitor_token
-from tests.integration.live.test_rooms import flush_prefix
+from tests.fixtures import Account, create_user
+from tests.integration.live.rooms import (
+    ProcessServer,
+    Viewer,
+    flush_prefix,
+    live_session,
+    visitor_token,
+)
 
 pytestmark = pytest.mark.redis
 
@@ -183,3 +190,95 @@ async def test_a_killed_processs_viewers_leave_the_online_count(
             await a.until(lambda m: m["type"] == "likes" and m["total"] == 7)
             await a.close()
     factory.cleanup()
+
+
+async def test_two_processes_share_coupon_claims_and_draw_once(
+    redis_prefix: tuple[str, str], tmp_path: Path, databases: DatabaseFactory
+) -> None:
+    """Claims through both processes at once (HTTP and the room): exactly the quantity,
+    once per user, on either database; a draw both processes could close is drawn once
+    and verifies."""
+    redis_url, prefix = redis_prefix
+    database_url = await databases.new()
+
+    def env(n: int) -> dict[str, str]:
+        return {**process_env(redis_url, prefix, database_url, tmp_path, n),
+                "DAIHUO_LIVE_DRAW_INTERVAL_SECONDS": "0.1"}  # fmt: skip
+
+    with (
+        ProcessServer(env(1), tmp_path / "p1.log") as p1,
+        ProcessServer(env(2), tmp_path / "p2.log") as p2,
+    ):
+        async with (
+            httpx.AsyncClient(base_url=p1.http, timeout=20) as h1,
+            httpx.AsyncClient(base_url=p2.http, timeout=20) as h2,
+        ):
+            owner, sid = await live_session(h1)
+            users = [await create_user(h1, label=f"u{n}") for n in range(12)]
+            viewers = []
+            for n, u in enumerate(users[:4]):
+                v = await Viewer.join((p1, p2)[n % 2].ws, sid, token=u.token)
+                await v.expect("snapshot")
+                viewers.append(v)
+            r = await h2.post(
+                f"/api/v1/live-sessions/{sid}/coupons",
+                json={"amount": 300, "quantity": 5},
+                headers=owner.headers,
+            )
+            assert r.status_code == 201, r.text
+            coupon = r.json()["id"]
+            for v in viewers:
+                await v.until(lambda m: m["type"] == "coupon")
+
+            async def http_claim(n: int, u: Account) -> bool:
+                client = (h1, h2)[n % 2]
+                r = await client.post(f"/api/v1/coupons/{coupon}/claim", headers=u.headers)
+                assert r.status_code in (201, 409), r.text
+                return r.status_code == 201
+
+            async def ws_claim(v: Viewer) -> bool:
+                await v.send({"type": "claim_coupon", "coupon": coupon, "ref": "x"})
+                while True:
+                    msg = await v.recv()
+                    if msg["type"] in ("coupon_claimed", "error"):
+                        return msg["type"] == "coupon_claimed"
+
+            results = await asyncio.gather(
+                *(http_claim(n, u) for n, u in enumerate(users * 2)),
+                *(ws_claim(v) for v in viewers),
+            )
+            assert sum(results) == 5
+            r = await h1.get(f"/api/v1/live-sessions/{sid}/coupons", headers=owner.headers)
+            assert r.json()[0]["claimed"] == 5
+            holders = 0
+            for u in users:
+                r = await h2.get("/api/v1/me/coupons", headers=u.headers)
+                holders += len(r.json()["items"])
+            assert holders == 5
+
+            r = await h1.post(
+                f"/api/v1/live-sessions/{sid}/draws",
+                json={"prize": "福袋", "winners": 2, "condition": "comment", "keyword": "想要",
+                      "seconds": 1},
+                headers=owner.headers,
+            )  # fmt: skip
+            draw = r.json()
+            for v in viewers:
+                await v.until(lambda m: m["type"] == "draw")
+                await v.send({"type": "comment", "text": "想要"})
+            result = await viewers[1].until(lambda m: m["type"] == "draw_result", 15)
+            r = await h2.get(f"/api/v1/draws/{draw['id']}")
+            public = r.json()
+            assert public["entrants"] == sorted(u.user_id for u in users[:4])
+            assert public["winners"] == result["draw"]["winners"]
+            assert draws.verify(
+                draws.Published(
+                    commitment=draw["commitment"], seed=public["seed"], winner_count=2,
+                    entrants=public["entrants"], entrants_hash=public["entrants_hash"],
+                    winners=public["winners"],
+                )
+            ) == []  # fmt: skip
+            r = await h1.get(f"/api/v1/live-sessions/{sid}/moderation", headers=owner.headers)
+            assert [a["act"] for a in r.json()["items"]] == ["coupon", "draw", "draw_result"]
+            for v in viewers:
+                await v.close()

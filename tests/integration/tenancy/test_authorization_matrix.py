@@ -411,6 +411,45 @@ LIVE: dict[tuple[str, str], Spec] = {
         {"seconds": 10},
         _statuses(409, MERCHANT_WRITERS),
     ),
+    # Host controls are the writers' while the room is open: a 409 for the scheduled
+    # session (and no coupon, draw or record row is written).
+    ("POST", "/api/v1/live-sessions/{session_id}/coupons"): Spec(
+        "/api/v1/live-sessions/{live_a}/coupons",
+        {"amount": 500, "threshold": 5000, "quantity": 100},
+        _statuses(409, MERCHANT_WRITERS),
+    ),
+    ("POST", "/api/v1/live-sessions/{session_id}/draws"): Spec(
+        "/api/v1/live-sessions/{live_a}/draws",
+        {"prize": "口红小样", "winners": 3, "condition": "comment", "keyword": "想要"},
+        _statuses(409, MERCHANT_WRITERS),
+    ),
+    ("POST", "/api/v1/live-sessions/{session_id}/announcements"): Spec(
+        "/api/v1/live-sessions/{live_a}/announcements",
+        {"text": "今晚八点整点抽奖"},
+        _statuses(409, MERCHANT_WRITERS),
+    ),
+    # The session's coupons, draws and record of host acts: its staff read them.
+    ("GET", "/api/v1/live-sessions/{session_id}/coupons"): Spec(
+        "/api/v1/live-sessions/{live_a}/coupons", None, _statuses(200, MERCHANT_STAFF)
+    ),
+    ("GET", "/api/v1/live-sessions/{session_id}/draws"): Spec(
+        "/api/v1/live-sessions/{live_a}/draws", None, _statuses(200, MERCHANT_STAFF)
+    ),
+    ("GET", "/api/v1/live-sessions/{session_id}/moderation"): Spec(
+        "/api/v1/live-sessions/{live_a}/moderation", None, _statuses(200, MERCHANT_STAFF)
+    ),
+    # Coupons are claimed by signed-in users (not API keys): past authorization, an
+    # unknown coupon is 404 for every one of them. Each user lists their own claims.
+    ("POST", "/api/v1/coupons/{coupon_id}/claim"): Spec(
+        "/api/v1/coupons/cpn_X/claim", None, _statuses(404, USERS, api_key_read=403)
+    ),
+    ("GET", "/api/v1/me/coupons"): Spec(
+        "/api/v1/me/coupons", None, _statuses(200, USERS, api_key_read=403)
+    ),
+    # A draw's verification page is public: the same 404 for everyone when there is none.
+    ("GET", "/api/v1/draws/{draw_id}"): Spec(
+        "/api/v1/draws/drw_X", None, _statuses(404, set(ACTORS))
+    ),
     # The room is public: anyone, signed in or not, may get a visitor token (no row changes).
     ("POST", "/api/v1/live-sessions/{session_id}/visitor-token"): Spec(
         "/api/v1/live-sessions/{live_a}/visitor-token", None, _statuses(201, set(ACTORS))

@@ -8,6 +8,8 @@
   delivered message always starts with ``{"seq":<n>,`` (read back with :func:`message_seq`).
 * :meth:`Bus.replay` returns every buffered message after a number, or ``None`` when
   some of them have already left the buffer (the caller must start over from a snapshot).
+* A claim set never holds more than its limit, nor any member twice, however many
+  processes claim at once (:meth:`Bus.claim` is one atomic step).
 * Counters only grow by what is added; presence counts members whose lease is fresh, so a
   crashed process's members disappear after the lease instead of staying online forever.
 """
@@ -77,6 +79,16 @@ class Bus(ABC):
     @abstractmethod
     async def counter(self, topic: str, counter: str) -> int:
         """A counter's total (0 if never added to)."""
+
+    @abstractmethod
+    async def claim(self, topic: str, name: str, member: str, limit: int) -> int:
+        """Add ``member`` to the claim set ``name`` in one atomic step, unless it is in it
+        already (returns 0) or the set holds ``limit`` members (returns -1); else returns
+        the set's new size (1 … ``limit``)."""
+
+    @abstractmethod
+    async def unclaim(self, topic: str, name: str, member: str) -> None:
+        """Take ``member`` out of the claim set ``name`` (its claim did not go through)."""
 
     @abstractmethod
     async def allow(self, topic: str, key: str, burst: int, per_second: float) -> float:

@@ -21,6 +21,7 @@ class _Topic:
     counters: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     members: set[str] = field(default_factory=set)
     buckets: dict[str, tuple[float, float]] = field(default_factory=dict)  # tokens, stamp
+    claims: dict[str, set[str]] = field(default_factory=dict)
     values: dict[str, tuple[int, float | None]] = field(default_factory=dict)  # value, expiry
     handlers: list[Handler] = field(default_factory=list)
     retired: bool = False
@@ -103,6 +104,19 @@ class MemoryBus(Bus):
 
     async def counter(self, topic: str, counter: str) -> int:
         return self._topics[topic].counters[counter]
+
+    async def claim(self, topic: str, name: str, member: str, limit: int) -> int:
+        # No await between the check and the add: atomic on the event loop.
+        members = self._topics[topic].claims.setdefault(name, set())
+        if member in members:
+            return 0
+        if len(members) >= limit:
+            return -1
+        members.add(member)
+        return len(members)
+
+    async def unclaim(self, topic: str, name: str, member: str) -> None:
+        self._topics[topic].claims.get(name, set()).discard(member)
 
     async def allow(self, topic: str, key: str, burst: int, per_second: float) -> float:
         buckets = self._topics[topic].buckets

@@ -4,8 +4,9 @@ Per topic, under ``<prefix>room:{<topic>}:`` (the braces are a Redis Cluster has
 a topic's keys share a slot, so one script may touch them all): ``seq`` (INCR), ``buf``
 (the replay list), ``keep:<name>`` (bounded lists such as the last comments), ``ctr`` (a
 hash of counters), ``presence`` (a sorted set: member → lease expiry in ms), ``lead``
-(the leadership lease), ``bucket:<key>`` (rate limits) and ``val:<name>`` (values such
-as mutes and the slow mode); messages go out on the
+(the leadership lease), ``bucket:<key>`` (rate limits), ``claim:<name>`` (claim sets,
+e.g. a coupon's claimants) and ``val:<name>`` (values such as mutes and the slow mode);
+messages go out on the
 channel ``<prefix>room:{<topic>}``.
 
 Publishing is one Lua script — INCR, RPUSH + LTRIM, PUBLISH — so numbering, buffering and
@@ -109,6 +110,16 @@ end
 return removed
 """
 
+# A claim: one member at most once, never more members than the limit (one script, so
+# no two processes can both take the last one).
+_CLAIM = """
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
+local n = redis.call('SCARD', KEYS[1])
+if n >= tonumber(ARGV[2]) then return -1 end
+redis.call('SADD', KEYS[1], ARGV[1])
+return n + 1
+"""
+
 _PRESENT = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 return redis.call('ZCARD', KEYS[1])
@@ -141,6 +152,7 @@ class RedisBus(Bus):
         self._present = redis.register_script(_PRESENT)
         self._allow = redis.register_script(_ALLOW)
         self._forget = redis.register_script(_FORGET)
+        self._claim = redis.register_script(_CLAIM)
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._handlers: dict[bytes, list[Handler]] = {}
@@ -254,6 +266,13 @@ class RedisBus(Bus):
     async def counter(self, topic: str, counter: str) -> int:
         value = await self.redis.hget(self._key(topic, "ctr"), counter)
         return int(value) if value is not None else 0
+
+    async def claim(self, topic: str, name: str, member: str, limit: int) -> int:
+        keys = [self._key(topic, f"claim:{name}")]
+        return int(await self._claim(keys=keys, args=[member, limit]))
+
+    async def unclaim(self, topic: str, name: str, member: str) -> None:
+        await self.redis.srem(self._key(topic, f"claim:{name}"), member)
 
     async def allow(self, topic: str, key: str, burst: int, per_second: float) -> float:
         keys = [self._key(topic, f"bucket:{key}")]
