@@ -41,11 +41,16 @@ class Payments:
         self.policy = Policy.from_settings(settings)
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
+        self.owned_db: Database | None = None  # the sandbox's own connections, if any
 
     @classmethod
     def from_settings(cls, db: Database, settings: Settings, app: Any) -> Payments:
+        # The sandbox stands for another company's system: it gets its own connections.
+        # Sharing the app's pool deadlocked under load — each "pay" request holds an app
+        # connection while the provider needs one, and at pool size requests they all wait.
+        provider_db = Database(db.url)
         provider = SandboxProvider(
-            db,
+            provider_db,
             secret=webhook_secret(settings),
             deliver=asgi_deliverer(app),
             public_base=settings.public_url or "",
@@ -55,7 +60,9 @@ class Payments:
             delay_seconds=settings.sandbox_callback_delay_seconds,
             fail_payments=settings.sandbox_fail_payments,
         )
-        return cls(db, provider, settings=settings)
+        payments = cls(db, provider, settings=settings)
+        payments.owned_db = provider_db
+        return payments
 
     @property
     def sandbox(self) -> SandboxProvider | None:
@@ -79,6 +86,8 @@ class Payments:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._task
             self._task = None
+        if self.owned_db is not None:
+            await self.owned_db.dispose()
 
     async def run_once(self) -> None:
         if self.sandbox is not None:
