@@ -276,6 +276,10 @@ def demo(
     base = f"http://{settings.host}:{port or settings.port}"
     out.rule("[bold]Daihuo 带货 demo")
     out.print(f"Console       {base}/console  (sign in with an account below)")
+    out.print(
+        f"Supply pool   {base}/console/pool  (search and pick products: "
+        "merchant@daihuo.local; suppliers browse it too)"
+    )
     out.print(f"API docs      {base}/api/docs")
     out.print(f"Health        {base}/readyz")
     if info.provenance:

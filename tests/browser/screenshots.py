@@ -49,6 +49,8 @@ def main(out: Path) -> None:
         shot("console-dashboard", full=False)
         page.goto(f"{demo.base}/console/sessions")
         shot("console-sessions", full=False)
+        page.goto(f"{demo.base}/console/pool")
+        shot("console-pool", full=False)
         page.goto(f"{demo.base}/console/sessions/{demo.session_id}")
         page.wait_for_selector("[data-testid=score]", timeout=120_000)
         page.wait_for_selector("[data-chart='funnel'][data-rendered='true'] canvas")

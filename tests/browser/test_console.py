@@ -354,3 +354,43 @@ def test_signing_in_and_out_works_with_the_keyboard_alone(page: Page, demo: Demo
     assert ZH["sign_out"] in seen
     page.keyboard.press("Enter")
     page.wait_for_url("**/console/login")
+
+
+def test_a_merchant_searches_the_pool_and_picks_a_product(page: Page, demo: Demo) -> None:
+    """The supply pool page: search with Chinese words, a refused price shown beside the
+    product, then a pick that the showcase API sees; no serious axe violation."""
+    merchant = "merchant2@daihuo.local"
+    headers = {"Authorization": f"Bearer {demo.token(merchant)}"}
+    before = httpx.get(f"{demo.base}/api/v1/showcase", headers=headers).json()["items"]
+    sign_in(page, demo, merchant, then="/console/pool")
+    assert page.locator(".pool-item").count() > 0
+    assert axe_violations(page) == []
+
+    # search for the title of a product not yet picked: it is found again
+    wanted = page.locator(".pool-item:has(form.pick) h3").first.text_content() or ""
+    page.fill("#f-q", wanted)
+    page.click("form[role=search] button[type=submit]")
+    page.wait_for_url("**/console/pool?*q=*")
+    titles = page.locator(".pool-item h3").all_text_contents()
+    assert wanted in titles and len(titles) < 24
+    offered = page.locator(".pool-item:has(form.pick)").filter(has_text=wanted).first
+    product = offered.get_attribute("data-product")
+    assert product
+    shown = offered.locator("[data-role=range]").text_content() or ""
+    low = int(shown.split("–")[0].strip().lstrip("¥").replace(",", "").replace(".", ""))
+
+    offered.locator("input[name=price]").fill(f"{(low - 1) / 100:.2f}")  # below the range
+    offered.locator("button[type=submit]").click()
+    page.wait_for_selector("[data-testid=pick-error]")
+    assert page.text_content("[data-testid=pick-error]") == ZH["pool_err_price_range"]
+    assert httpx.get(f"{demo.base}/api/v1/showcase", headers=headers).json()["items"] == before
+
+    item = page.locator(f'.pool-item[data-product="{product}"]')
+    item.locator("input[name=price]").fill(f"{low // 100}.{low % 100:02d}")
+    item.locator("button[type=submit]").click()
+    page.wait_for_selector("[data-testid=picked]")
+    assert item.locator("[data-role=in-showcase]").text_content() == ZH["pool_in_showcase"]
+    after = httpx.get(f"{demo.base}/api/v1/showcase", headers=headers).json()["items"]
+    picked = [i for i in after if i["product_id"] == product]
+    assert len(after) == len(before) + 1 and picked[0]["price"] == low
+    assert axe_violations(page) == []

@@ -259,8 +259,65 @@ LIVE_ROOM: dict[str, tuple[str, str]] = {
     "lr_slow_mode": ("慢速模式中，请稍后再发", "Slow mode: wait a little"),
     "lr_price": ("价格", "Price"),
 }
+# The supply pool page (pages/pool.py).
+POOL: dict[str, tuple[str, str]] = {
+    "nav_pool": ("选品库", "Supply pool"),
+    "pool_title": ("选品库", "Supply pool"),
+    "pool_search": ("搜索", "Search"),
+    "pool_words": ("关键词", "Words"),
+    "pool_words_hint": ("如：真丝 连衣裙", "e.g. silk dress"),
+    "pool_price_min": ("最低价（元）", "Price from (yuan)"),
+    "pool_price_max": ("最高价（元）", "Price up to (yuan)"),
+    "pool_commission_min": ("佣金率不低于（%）", "Commission at least (%)"),
+    "pool_stock_min": ("库存不少于", "Stock at least"),
+    "pool_sort": ("排序", "Sort by"),
+    "pool_sort_newest": ("最新上架", "Newest"),
+    "pool_sort_sales": ("销量从高到低", "Best selling"),
+    "pool_sort_commission": ("佣金率从高到低", "Highest commission"),
+    "pool_sort_price": ("价格从低到高", "Cheapest"),
+    "pool_results": ("搜索结果", "Results"),
+    "pool_empty": ("没有符合条件的商品", "No product matches"),
+    "pool_skus": ("{n} 个规格", "{n} SKUs"),
+    "pool_range": ("售价区间", "Selling price range"),
+    "pool_commission": ("佣金率", "Commission"),
+    "pool_sales": ("销量", "Sales"),
+    "pool_in_showcase": ("已在橱窗", "In your showcase"),
+    "pool_your_price": ("你的售价（元）", "Your price (yuan)"),
+    "pool_pick": ("加入橱窗", "Add to showcase"),
+    "pool_picked": ("已加入橱窗", "Added to your showcase"),
+    "pool_pages": ("翻页", "Pages"),
+    "pool_first": ("第一页", "First page"),
+    "pool_next": ("下一页", "Next page"),
+    "pool_err_amount": (
+        "请输入以元为单位的金额，最多两位小数",
+        "Type an amount in yuan with at most two decimals",
+    ),
+    "pool_err_percent": (
+        "请输入 0 到 90 之间的百分比，最多两位小数",
+        "Type a percentage from 0 to 90 with at most two decimals",
+    ),
+    "pool_err_whole": ("请输入非负整数", "Type a whole number"),
+    "pool_err_range": ("最高价不能低于最低价", "The upper price is below the lower one"),
+    "pool_err_sort": ("未知的排序方式", "Unknown sort order"),
+    "pool_err_cursor": (
+        "翻页链接已失效，请从第一页重新开始",
+        "This page link is no longer valid; start again from the first page",
+    ),
+    "pool_err_price_range": (
+        "售价必须在供应商允许的区间内",
+        "The price must be inside the supplier's range",
+    ),
+    "pool_err_already": ("该商品已在你的橱窗中", "This product is already in your showcase"),
+    "pool_err_gone": ("该商品已下架或不存在", "This product is no longer in the pool"),
+    "pool_denied": ("你的角色不能查看选品库", "Your role cannot see the supply pool"),
+    "pool_pick_denied": (
+        "只有商家的运营、管理员和所有者可以选品",
+        "Only a merchant's operators, admins and owners can pick products",
+    ),
+}
 TEXT.update(CONSOLE)
 TEXT.update(LIVE_ROOM)
+TEXT.update(POOL)
 TEXT.update({f"m.{key}": names for key, names in METRIC_NAMES.items()})
 
 

@@ -12,9 +12,11 @@ import httpx
 
 from daihuo.demo import ACCOUNTS, DEMO_PASSWORD, seed
 from daihuo.ledger import jcs, merkle, note
+from daihuo.pages.pool import PAGE as POOL_PAGE
 from daihuo.simulator.corpus import catalogue
 
 from tests.conftest import client_for, make_settings
+from tests.integration.pages.test_console_pages import sign_in
 
 
 async def login(client: httpx.AsyncClient, email: str) -> dict[str, str]:
@@ -43,6 +45,13 @@ async def test_the_demo_seed_is_reachable_and_verifiable(database_url: str, tmp_
         assert len(paid) == 5
         r = await client.get("/api/v1/settlement/balances", headers=merchant)
         assert r.json()["held"] > 0
+
+        # The supply pool page the demo prints: the merchant sees the catalogue there.
+        assert (await sign_in(client, "merchant@daihuo.local", DEMO_PASSWORD)).status_code == 303
+        r = await client.get("/console/pool")
+        assert r.status_code == 200
+        assert r.text.count('class="card pool-item"') == min(len(catalogue()), POOL_PAGE)
+        client.cookies.clear()
 
         public_id = info.provenance.rsplit("/", 1)[1]
         r = await client.get(f"/api/v1/provenance/{public_id}")
