@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
@@ -83,11 +84,31 @@ async def _with_session(
 # --- serve, config, db -----------------------------------------------------------
 
 
+# The routine lines a busy server writes for every request, WebSocket and log append: the
+# demo's audience makes thousands of them, which would bury the addresses it printed.
+_ROUTINE = frozenset({"daihuo.access", "httpx", "daihuo.orders.ledger_feed"})
+_ROUTINE_WS = ('"WebSocket ', "connection open", "connection closed")
+
+
+def _quiet_demo(record: logging.LogRecord) -> bool:
+    if record.levelno >= logging.WARNING:
+        return True
+    if record.name in _ROUTINE:
+        return False
+    if record.name.startswith("uvicorn"):
+        message = record.getMessage()
+        return not any(part in message for part in _ROUTINE_WS)
+    return True
+
+
 @app.command()
 def serve(
     host: str | None = typer.Option(None, help="Address to listen on."),
     port: int | None = typer.Option(None, help="Port to listen on."),
     workers: int = typer.Option(1, min=1, help="Server processes."),
+    quiet: bool = typer.Option(
+        False, "--quiet", help="Leave out the routine INFO lines of requests and WebSockets."
+    ),
 ) -> None:
     """Start the API server."""
     import uvicorn
@@ -96,6 +117,9 @@ def serve(
 
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
+    if quiet:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_quiet_demo)
     uvicorn.run(
         "daihuo.app:create_app",
         factory=True,
@@ -292,6 +316,8 @@ def demo(
         )
     if info.live_session and not no_serve:
         settings.demo_live_session = info.live_session
+        own = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host  # noqa: S104
+        settings.demo_live_url = f"http://{own}:{port or settings.port}"
         minutes = settings.demo_live_minutes / settings.demo_live_speed
         out.print(
             f"Live session  {info.live_session} goes live in a few seconds with "
@@ -313,7 +339,7 @@ def demo(
     )
     out.rule()
     if not no_serve:
-        serve(host=None, port=port, workers=1)
+        serve(host=None, port=port, workers=1, quiet=True)
 
 
 @app.command("lint-zh")

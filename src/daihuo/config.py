@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     demo_live_viewers: int = Field(default=3000, ge=1, le=100_000)
     demo_live_minutes: float = Field(default=60.0, ge=10, le=600)
     demo_live_speed: float = Field(default=20.0, gt=0, le=10_000)
+    # The server's own address: set by `daihuo demo`, the audience then comes through the
+    # live room and the API like real clients (WebSocket viewers, HTTP buyers). Empty: the
+    # events are replayed straight into the event store (tests without a listening socket).
+    demo_live_url: str = ""
     redis_url: str | None = None
     secret_key: SecretStr | None = None
 

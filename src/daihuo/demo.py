@@ -16,6 +16,7 @@ import asyncio
 import logging
 import secrets
 import struct
+import sys
 import tempfile
 import zlib
 from dataclasses import dataclass, field
@@ -342,6 +343,26 @@ def _png(rgb: tuple[int, int, int], n: int, size: int = 96) -> bytes:
 # --- the demo's live session -----------------------------------------------------------
 
 
+async def _drive(settings: Settings, sid: str, seed: int) -> None:
+    """``daihuo simulate --live`` against this server, in a process of its own (the
+    viewers' clients must not take the server's CPU on its event loop)."""
+    command = [
+        sys.executable, "-m", "daihuo", "simulate", "--live",
+        "--url", settings.demo_live_url, "--session", sid,
+        "--viewers", str(settings.demo_live_viewers), "--seed", str(seed),
+        "--speed", str(settings.demo_live_speed), "--minutes", str(settings.demo_live_minutes),
+    ]  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    output, _ = await proc.communicate()
+    text = output.decode("utf-8", "replace").strip()
+    if proc.returncode != 0:
+        log.error("the demo's simulated audience stopped (exit %s): %s", proc.returncode, text)
+    else:
+        log.info("the demo's simulated audience is done:\n%s", text)
+
+
 async def run_live_session(state: Any, settings: Settings) -> dict[str, Any] | None:
     """Take the demo's scheduled session live, give it a simulated audience (replayed at
     ``demo_live_speed`` times real time into the server's event sink), end it, and return
@@ -361,11 +382,12 @@ async def run_live_session(state: Any, settings: Settings) -> dict[str, Any] | N
         return None
     at = started.started_at or datetime.now(UTC)
     state.event_sink.record([system_event(new_id("evt"), sid, "live_start", at)])
+    seed_ = secrets.randbelow(1_000_000)
     with tempfile.TemporaryDirectory(prefix="daihuo-demo-") as tmp:
         events = await asyncio.to_thread(
             simulated_session,
             viewers=settings.demo_live_viewers,
-            seed=secrets.randbelow(1_000_000),
+            seed=seed_,
             workdir=Path(tmp),
             minutes=settings.demo_live_minutes,
         )
@@ -374,13 +396,31 @@ async def run_live_session(state: Any, settings: Settings) -> dict[str, Any] | N
         for t in rebase(events, session=sid, start=at, speed=settings.demo_live_speed)
         if t.event["type"] not in ("live_start", "live_end")  # the server records its own
     ]
-    log.info(
-        "demo session %s is live: %d simulated events over %.0f s",
-        sid,
-        len(timed),
-        timed[-1].offset if timed else 0,
-    )
-    await replay(timed, state.event_sink.record)
+    if settings.demo_live_url:
+        # The audience comes through the server's own room and API (simulate --live in a
+        # process of its own). Feed impressions happen outside the room, on the platform's
+        # recommender: those alone are recorded here, as that recommender would.
+        outside = [t for t in timed if t.event["type"] == "impression"]
+        log.info(
+            "demo session %s is live: %d simulated viewers through %s, watch %s/live/%s",
+            sid,
+            settings.demo_live_viewers,
+            settings.demo_live_url,
+            settings.demo_live_url,
+            sid,
+        )
+        await asyncio.gather(
+            replay(outside, state.event_sink.record),
+            _drive(settings, sid, seed_),
+        )
+    else:
+        log.info(
+            "demo session %s is live: %d simulated events over %.0f s",
+            sid,
+            len(timed),
+            timed[-1].offset if timed else 0,
+        )
+        await replay(timed, state.event_sink.record)
     ended = await _in(db, host, lambda s: live.end(s, host, sid))
     state.event_sink.record(
         [system_event(new_id("evt"), sid, "live_end", ended.ended_at or datetime.now(UTC))]

@@ -7,7 +7,11 @@ protocol (docs/protocol.md) opened at its ``enter`` and closed at its ``leave``,
 its comments, likes, shares, follows and product actions as protocol messages; each
 buyer is a consumer account signed up through the API that places its orders over HTTP
 and pays them through the sandbox provider's pay page. So the server records the events
-itself, with its own ids, clock and addresses.
+itself, with its own ids and clock. Every request and WebSocket of a viewer carries the
+simulated viewer's address in ``X-Forwarded-For``: the server (uvicorn) takes it from a
+trusted proxy only, which is loopback by default, so a driver on the server's machine
+gives each viewer its own address (households and campuses share theirs, as simulated)
+while a remote client cannot choose its address this way.
 
 What cannot go through a client is left out and counted: ``impression`` (shown outside
 the room), refunds (days after the session), events after ``live_end``. The server may
@@ -22,6 +26,7 @@ concurrently.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import secrets
 import time
@@ -33,7 +38,7 @@ from typing import Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import WebSocketException
+from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from daihuo.simulator.replay import rebase
 
@@ -100,12 +105,19 @@ class _Viewer:
             hello["token"] = token
         else:
             if self.visitor is None:  # one visitor id per simulated viewer, re-entries too
-                r = await d.http.post(f"/api/v1/live-sessions/{d.room.session}/visitor-token")
+                r = await d.http.post(
+                    f"/api/v1/live-sessions/{d.room.session}/visitor-token",
+                    headers=d.forwarded(self.user),
+                )
                 if r.status_code != 201:
                     raise LiveRunError(f"the room refused a visitor: {r.status_code}")
                 self.visitor = str(r.json()["token"])
             hello["visitor"] = self.visitor
-        self.ws = await connect(f"{d.ws_base}/ws/rooms/{d.room.session}", compression=None)
+        self.ws = await connect(
+            f"{d.ws_base}/ws/rooms/{d.room.session}",
+            compression=None,
+            additional_headers=d.forwarded(self.user),
+        )
         await self.ws.send(json.dumps(hello))
         self.reader = asyncio.create_task(self._read(self.ws))
 
@@ -129,6 +141,8 @@ class _Viewer:
 
     async def _do(self, e: dict[str, Any]) -> None:
         d, kind = self.driver, e["type"]
+        if e.get("ip"):
+            d.ips[self.user] = str(e["ip"])
         if kind == "enter":
             if self.ws is None:
                 await self._connect(e)
@@ -150,7 +164,17 @@ class _Viewer:
                 if kind == "cart_add":
                     msg["qty"] = max(1, min(999, int(e.get("qty") or 1)))
             assert self.ws is not None
-            await self.ws.send(json.dumps(msg, ensure_ascii=False))
+            text = json.dumps(msg, ensure_ascii=False)
+            try:
+                await self.ws.send(text)
+            except ConnectionClosed:
+                # The server let this viewer go (too slow to read, or restarting): a real
+                # client reconnects, and so does this one, once per message.
+                d.summary.refused["dropped by the server, reconnected"] += 1
+                await self._close()
+                await self._connect(e)
+                assert self.ws is not None
+                await self.ws.send(text)
             d.summary.sent[kind] += 1
         elif kind == "order_created":
             await d.order(self.user, e)
@@ -171,7 +195,14 @@ class _Driver:
         self.tokens: dict[str, str] = {}
         self.buyers: set[str] = set()
         self.orders: dict[str, str] = {}  # simulated order id -> the server's
+        self.ips: dict[str, str] = {}  # simulated user -> its last simulated address
         self._signups = asyncio.Semaphore(8)
+        self._numbers = itertools.count(1)
+
+    def forwarded(self, user: str) -> dict[str, str]:
+        """The header that gives the server the simulated viewer's address."""
+        ip = self.ips.get(user)
+        return {"X-Forwarded-For": ip} if ip else {}
 
     def product(self, simulated: Any) -> tuple[str, str, str]:
         found = self.room.products.get(str(simulated))
@@ -184,20 +215,24 @@ class _Driver:
         if user not in self.tokens:
             async with self._signups:
                 if user not in self.tokens:
-                    self.tokens[user] = await self._sign_up(user)
+                    self.tokens[user] = await self._sign_up(user, self.forwarded(user))
         return self.tokens[user]
 
-    async def _sign_up(self, user: str) -> str:
-        n = len(self.tokens) + 1
+    async def _sign_up(self, user: str, headers: dict[str, str]) -> str:
+        # numbered when asked, not from len(tokens): eight sign-ups run at once
+        n = next(self._numbers)
         email = f"sim-{self.tag}-{n}@simulated.example.test"
         password = secrets.token_urlsafe(16)
         r = await self.http.post(
             "/api/v1/auth/signup",
             json={"email": email, "password": password, "display_name": f"观众{n}"},
+            headers=headers,
         )
         if r.status_code != 201:
             raise LiveRunError(f"sign-up refused: {r.status_code} {r.text[:200]}")
-        r = await self.http.post("/api/v1/auth/token", json={"email": email, "password": password})
+        r = await self.http.post(
+            "/api/v1/auth/token", json={"email": email, "password": password}, headers=headers
+        )
         if r.status_code != 200:
             raise LiveRunError(f"sign-in refused: {r.status_code} {r.text[:200]}")
         self.summary.buyers += 1
@@ -212,7 +247,11 @@ class _Driver:
             "quantity": max(1, int(e.get("qty") or 1)),
             "session": self.room.session,
         }
-        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": f"{self.tag}-{e['id']}"}
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Idempotency-Key": f"{self.tag}-{e['id']}",
+            **self.forwarded(user),
+        }
         r = await self.http.post("/api/v1/orders", json=body, headers=headers)
         if r.status_code == 201:
             self.orders[str(e.get("order"))] = r.json()["id"]
@@ -225,7 +264,7 @@ class _Driver:
         if order is None:
             self.summary.skipped["order_paid (no order)"] += 1
             return
-        headers = {"Authorization": f"Bearer {await self.token_of(user)}"}
+        headers = {"Authorization": f"Bearer {await self.token_of(user)}", **self.forwarded(user)}
         r = await self.http.post(f"/api/v1/orders/{order}/pay", headers=headers)
         if r.status_code != 201:
             self.summary.refused[f"pay: {_problem(r)}"] += 1

@@ -11,11 +11,13 @@ from pathlib import Path
 import httpx
 
 from daihuo.demo import ACCOUNTS, DEMO_PASSWORD, seed
+from daihuo.events.store import session_events
 from daihuo.ledger import jcs, merkle, note
 from daihuo.pages.pool import PAGE as POOL_PAGE
 from daihuo.simulator.corpus import catalogue
 
 from tests.conftest import client_for, make_settings
+from tests.integration.live.rooms import ThreadServer
 from tests.integration.pages.test_console_pages import sign_in
 
 
@@ -120,3 +122,42 @@ async def test_the_demo_session_runs_live_and_its_report_is_logged(
     # The next demo run gets a new scheduled session.
     again = await seed(settings)
     assert again.live_session and again.live_session != info.live_session
+
+
+async def test_the_demo_audience_comes_through_the_server_when_it_listens(
+    database_url: str, tmp_path: Path
+) -> None:
+    """What `daihuo demo` does: the simulated viewers join the live room over WebSockets
+    (each with its simulated address) and the buyers order over HTTP; the session ends by
+    itself and the report covers them."""
+    settings = make_settings(database_url, tmp_path)
+    info = await seed(settings)
+    live = make_settings(
+        database_url,
+        tmp_path,
+        demo_live_session=info.live_session,
+        demo_live_viewers=40,
+        demo_live_minutes=10,
+        demo_live_speed=120,  # ten minutes in five seconds
+    )
+    server = ThreadServer(live)
+    live.demo_live_url = server.http  # the app reads it when it starts
+    with server:
+        async with httpx.AsyncClient(base_url=server.http, timeout=60) as client:
+            merchant = await login(client, "merchant@daihuo.local")
+            path = f"/api/v1/live-sessions/{info.live_session}"
+            for _ in range(900):
+                if (await client.get(path, headers=merchant)).json()["state"] == "ended":
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the demo session never ended")
+            r = await client.get(f"/api/v1/sessions/{info.live_session}/report", headers=merchant)
+            figures = r.json()["sessions"][info.live_session]
+        sink = server.app.state.event_sink
+        stored = list(session_events(sink.flushed(), info.live_session))
+    entered = [e for e in stored if e.type == "enter"]
+    assert figures["viewer_uv"] >= 20 and figures["viewer_uv"] == len({e.user for e in entered})
+    # through the room, with the simulated addresses the server was given
+    assert len({e.ip for e in entered}) > 10 and "127.0.0.1" not in {e.ip for e in entered}
+    assert figures["exposure_uv"] and figures["exposure_uv"] >= figures["viewer_uv"]

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from daihuo.events.store import session_events
 from daihuo.simulator.live import LiveRunError, drive
 from daihuo.simulator.replay import simulated_session
 
@@ -82,12 +83,49 @@ async def test_a_live_run_records_what_the_offline_model_predicts(
                     if all(got.get(k) == v for k, v in want.items()):
                         break
                 await asyncio.sleep(0.3)
+            # Each viewer's simulated address reached the server (X-Forwarded-For from
+            # loopback, which uvicorn trusts by default), not the driver's own 127.0.0.1.
+            sink = server.app.state.event_sink
+            stored = await asyncio.to_thread(lambda: list(session_events(sink.flushed(), sid)))
+    entered = {e.ip for e in stored if e.type == "enter"}
+    assert entered == {e["ip"] for e in in_window if e["type"] == "enter" and e.get("ip")}
+    assert len(entered) > 10
     for key, value in want.items():
         # The same counts, up to a message lost at the end of the run (tolerance 2%).
         assert abs(got[key] - value) <= max(1, value // 50), (key, got[key], value)
     assert got["gmv"] == sum(
         shop.price * int(e.get("qty") or 1) for e in in_window if e["type"] == "order_created"
     )
+
+
+async def test_buyers_arriving_together_each_get_their_own_account(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Twelve buyers order in the same millisecond: their sign-ups run concurrently and
+    must not collide (they once took the same e-mail address and were refused)."""
+    settings = make_settings(database_url, tmp_path, **FAST, **LIMITS)
+    with ThreadServer(settings) as server:
+        async with httpx.AsyncClient(base_url=server.http, timeout=60) as http:
+            shop = await create_shop(http, database_url, stock=100)
+            r = await schedule(http, shop.merchant, products=[shop.item_id])
+            sid = r.json()["id"]
+            r = await http.post(f"/api/v1/live-sessions/{sid}/start", headers=shop.merchant.headers)
+            assert r.status_code == 200, r.text
+            ts = "2026-11-27T10:00:00.000Z"
+            events: list[dict[str, Any]] = [
+                {"id": "e0", "ts": ts, "session": "s", "type": "live_start"}
+            ]
+            for i in range(12):
+                user = {"session": "s", "user": f"u{i:012x}", "ts": ts, "ip": f"10.0.0.{i}"}
+                events += [
+                    {**user, "id": f"e{i}a", "type": "enter", "source": "feed"},
+                    {**user, "id": f"e{i}b", "type": "order_created", "product": "p1",
+                     "order": f"o{i}", "qty": 1, "amount": shop.price},
+                ]  # fmt: skip
+            events.append({"id": "e99", "ts": ts, "session": "s", "type": "live_end"})
+            summary = await drive(server.http, sid, events, speed=1)
+    assert not summary.failed, summary.failed
+    assert summary.buyers == 12 and summary.sent["order_created"] == 12
 
 
 async def test_a_server_that_is_down_fails_the_run_at_once() -> None:
