@@ -43,7 +43,7 @@ from typing import Any, TypeVar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from daihuo.core.db import Database, rollback, scope_session
+from daihuo.core.db import Database, rollback, run_after_commit, scope_session
 from daihuo.core.gate import write_gate
 
 T = TypeVar("T")
@@ -147,11 +147,7 @@ class GroupCommit:
                 return
             self.batches += 1
             self.units += len(kept)
-            for hook in session.info.pop("after_commit", []):
-                try:
-                    await hook()
-                except Exception:
-                    log.exception("after-commit hook failed")
+            await run_after_commit(session, log_failures=True)
             for unit, result in kept:
                 if not unit.future.done():
                     unit.future.set_result(result)

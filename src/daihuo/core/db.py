@@ -19,7 +19,8 @@ transaction is durable, so a rollback never leaks a message.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -42,6 +43,8 @@ from sqlalchemy.orm import (
 )
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger("daihuo.core.db")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -152,9 +155,38 @@ def after_commit(session: AsyncSession, hook: AfterCommit) -> None:
 async def commit(session: AsyncSession) -> None:
     """Commit, then run the after-commit hooks in order."""
     await session.commit()
+    await run_after_commit(session)
+
+
+async def run_after_commit(session: AsyncSession, *, log_failures: bool = False) -> None:
+    """Run (and forget) the hooks of a transaction that has just committed, in order.
+
+    A failing hook raises to the caller, or with ``log_failures`` is logged and the next
+    one runs: what committed stays committed either way."""
     hooks: list[AfterCommit] = session.info.pop("after_commit", [])
     for hook in hooks:
-        await hook()
+        if not log_failures:
+            await hook()
+            continue
+        try:
+            await hook()
+        except Exception:
+            log.exception("after-commit hook failed")
+
+
+async def commit_then(session: AsyncSession, act: Coroutine[Any, Any, None]) -> None:
+    """Commit, then carry out ``act`` (a broadcast, say) — never before: a rollback must
+    not leave in the room an act that the database has no record of."""
+
+    async def hook() -> None:
+        await act
+
+    after_commit(session, hook)
+    try:
+        await commit(session)
+    except BaseException:
+        act.close()  # never awaited: say so to Python
+        raise
 
 
 async def rollback(session: AsyncSession) -> None:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
 from datetime import timedelta
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.catalog import errors as catalog_errors
 from daihuo.core.clock import utcnow
-from daihuo.core.db import after_commit, commit
+from daihuo.core.db import after_commit, commit, commit_then
 from daihuo.core.errors import problems
 from daihuo.core.gate import gated
 from daihuo.core.ids import new_id
@@ -172,11 +170,7 @@ async def _pin(
     hub: RoomHub = request.app.state.rooms
     pinned = live.pinned.model_dump(mode="json") if live.pinned is not None else None
 
-    async def broadcast() -> None:
-        await hub.pinned(sid, pinned)
-
-    after_commit(session, broadcast)
-    await commit(session)
+    await commit_then(session, hub.pinned(sid, pinned))
     return live
 
 
@@ -206,21 +200,6 @@ async def unpin_product(
 MODERATION = problems(*AUTH, *DENIED, errors.LiveSessionNotFound, errors.SessionStateConflict)
 
 
-async def _then(session: AsyncSession, act: Coroutine[Any, Any, None]) -> None:
-    """Commit the act's record, then carry the act out on the bus (never before: a
-    rollback must not leave an unrecorded act in the room)."""
-
-    async def hook() -> None:
-        await act
-
-    after_commit(session, hook)
-    try:
-        await commit(session)
-    except BaseException:
-        act.close()  # never awaited: say so to Python
-        raise
-
-
 @router.delete(
     "/live-sessions/{session_id}/comments/{comment_id}",
     status_code=status.HTTP_204_NO_CONTENT,
@@ -236,7 +215,7 @@ async def delete_comment(
     """Take a comment down: viewers get `comment_deleted`, snapshots no longer show it."""
     await service.moderation_act(session, principal, session_id, "delete_comment", comment_id)
     hub: RoomHub = request.app.state.rooms
-    await _then(session, hub.delete_comment(session_id, comment_id, by=principal.user_id))
+    await commit_then(session, hub.delete_comment(session_id, comment_id, by=principal.user_id))
 
 
 @router.put(
@@ -261,7 +240,7 @@ async def pin_comment(
     if comment is None:
         raise errors.CommentNotFound("Only one of the room's recent comments can be pinned.")
     await service.moderation_act(session, principal, session_id, "pin_comment", data.comment_id)
-    await _then(session, hub.pin_comment(session_id, comment, by=principal.user_id))
+    await commit_then(session, hub.pin_comment(session_id, comment, by=principal.user_id))
 
 
 @router.delete(
@@ -278,7 +257,7 @@ async def unpin_comment(
     """Unpin the pinned comment."""
     await service.moderation_act(session, principal, session_id, "unpin_comment")
     hub: RoomHub = request.app.state.rooms
-    await _then(session, hub.pin_comment(session_id, None, by=principal.user_id))
+    await commit_then(session, hub.pin_comment(session_id, None, by=principal.user_id))
 
 
 @router.post(
@@ -298,7 +277,7 @@ async def mute_viewer(
         session, principal, session_id, "mute", data.user, seconds=data.seconds
     )
     hub: RoomHub = request.app.state.rooms
-    await _then(session, hub.mute(session_id, data.user, data.seconds, by=principal.user_id))
+    await commit_then(session, hub.mute(session_id, data.user, data.seconds, by=principal.user_id))
 
 
 @router.post(
@@ -316,7 +295,7 @@ async def ban_viewer(
     """Ban a viewer from the room: their connections close (4003) and they cannot rejoin."""
     await service.moderation_act(session, principal, session_id, "ban", data.user)
     hub: RoomHub = request.app.state.rooms
-    await _then(session, hub.ban(session_id, data.user, by=principal.user_id))
+    await commit_then(session, hub.ban(session_id, data.user, by=principal.user_id))
 
 
 @router.put("/live-sessions/{session_id}/slow-mode", responses=MODERATION)
@@ -330,7 +309,7 @@ async def set_slow_mode(
     """Slow mode: each viewer may comment once per `seconds` (0 turns it off)."""
     await service.moderation_act(session, principal, session_id, "slow_mode", seconds=data.seconds)
     hub: RoomHub = request.app.state.rooms
-    await _then(session, hub.slow_mode(session_id, data.seconds, by=principal.user_id))
+    await commit_then(session, hub.slow_mode(session_id, data.seconds, by=principal.user_id))
     return data
 
 
@@ -380,11 +359,7 @@ async def set_words(
     tenant_id = principal.tenant_id
     assert tenant_id is not None
 
-    async def reload() -> None:
-        await hub.words_changed(tenant_id)
-
-    after_commit(session, reload)
-    await commit(session)
+    await commit_then(session, hub.words_changed(tenant_id))
     return words
 
 
@@ -419,7 +394,7 @@ async def drop_coupon(
     """Drop a coupon in the live room (amount and threshold in fen); viewers get `coupon`."""
     coupon = await service.drop_coupon(session, principal, session_id, data)
     hub: RoomHub = request.app.state.rooms
-    await _then(session, hub.coupon_dropped(coupon))
+    await commit_then(session, hub.coupon_dropped(coupon))
     return coupon
 
 
@@ -482,7 +457,7 @@ async def create_draw(
     """Start a lucky draw (福袋); its commitment sha256(seed) is public at once (docs/draws.md)."""
     draw = await service.create_draw(session, principal, session_id, data)
     hub: RoomHub = request.app.state.rooms
-    await _then(session, hub.draw_started(draw))
+    await commit_then(session, hub.draw_started(draw))
     return draw
 
 
@@ -522,5 +497,5 @@ async def announce(
     """Post a short announcement in the live room; snapshots show it for `seconds`."""
     announcement = await service.announce(session, principal, session_id, data)
     hub: RoomHub = request.app.state.rooms
-    await _then(session, hub.announced(session_id, announcement))
+    await commit_then(session, hub.announced(session_id, announcement))
     return announcement

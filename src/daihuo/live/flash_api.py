@@ -17,7 +17,7 @@ from daihuo.catalog import errors as catalog_errors
 from daihuo.catalog import service as catalog
 from daihuo.catalog.schemas import FlashSaleCreate, FlashSaleRead
 from daihuo.core.clock import utcnow
-from daihuo.core.db import after_commit, commit
+from daihuo.core.db import commit_then
 from daihuo.core.errors import problems
 from daihuo.core.types import STRICT_INPUT, ResourceId
 from daihuo.live import errors, protocol, service
@@ -74,11 +74,7 @@ async def create_flash_sale(
     )
     hub: RoomHub = request.app.state.rooms
 
-    async def started() -> None:
-        await announce(hub, sale)
-
-    after_commit(session, started)
-    await commit(session)
+    await commit_then(session, announce(hub, sale))
     return sale
 
 
