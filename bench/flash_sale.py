@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from bench.orders import PASSWORD, Server, _database, cheap_auth
+from bench.orders import Server, _database, seed_item, seed_parties
 
 REDIS_ENV = "DAIHUO_TEST_REDIS_URL"
 
@@ -65,64 +65,17 @@ async def _run(quick: bool) -> list[dict[str, Any]]:
 async def _seed(url: str, buyers: int, units: int) -> dict[str, Any]:
     """A live session with a flash sale of ``units`` and ``buyers`` users with tokens."""
     from daihuo.catalog import service as catalog
-    from daihuo.catalog.schemas import FlashSaleCreate, ProductCreate, ShowcaseCreate, SkuCreate
+    from daihuo.catalog.schemas import FlashSaleCreate
     from daihuo.core.db import Database, commit
     from daihuo.live import service as live
     from daihuo.live.schemas import LiveSessionCreate, LiveSessionStart
-    from daihuo.tenancy import service as tenancy
-    from daihuo.tenancy.domain import TenantKind, Via
 
-    cfg = cheap_auth()
     db = Database(url)
     try:
-        users = {}
-        async with db.session(all_tenants=True) as session:
-            for label, kind in (
-                ("supplier", TenantKind.supplier),
-                ("merchant", TenantKind.merchant),
-                ("platform", TenantKind.platform),
-            ):
-                user = await tenancy.create_user(
-                    session, cfg, email=f"{label}@bench.test", password=PASSWORD,
-                    display_name=label,
-                )  # fmt: skip
-                await tenancy.create_tenant(session, kind=kind, name=label, owner=user)
-                users[label] = user
-            tokens = []
-            for i in range(buyers):
-                user = await tenancy.create_user(
-                    session, cfg, email=f"b{i}@bench.test", password=PASSWORD, display_name="b"
-                )
-                tokens.append(
-                    (await tenancy.issue_token(session, cfg, user, kind=Via.bearer)).secret
-                )
-            await commit(session)
-        ctx = {}
-        async with db.session(all_tenants=True) as session:
-            for label, user in users.items():
-                ctx[label] = await tenancy.principal_for_user(
-                    session, user, via=Via.bearer, tenant_id=None
-                )
-        s, m, p = ctx["supplier"], ctx["merchant"], ctx["platform"]
-        data = ProductCreate(
-            title="秒杀压测 纯棉短袖T恤",
-            category="服饰/男装",
-            price_min=100,
-            price_max=100_000,
-            commission_bps=1500,
-            skus=[SkuCreate(code="A", price=1990, stock=units * 2)],
-        )
-        async with db.session(tenant_id=s.tenant_id) as session:
-            made = await catalog.create_product(session, s, data)
-            await catalog.submit_product(session, s, made.id)
-            await commit(session)
-        async with db.session(all_tenants=True) as session:
-            await catalog.approve_product(session, p, made.id)
-            await commit(session)
+        parties, tokens = await seed_parties(db, buyers)
+        item, sku = await seed_item(db, parties, title="秒杀压测 纯棉短袖T恤", stock=units * 2)
+        m = parties["merchant"]
         async with db.session(tenant_id=m.tenant_id) as session:
-            item = await catalog.add_to_showcase(
-                session, m, ShowcaseCreate(product_id=made.id, price=1990)
-            )
             scheduled = await live.schedule(
                 session, m,
                 LiveSessionCreate(title="秒杀专场", planned_start=datetime.now(UTC),
@@ -131,12 +84,12 @@ async def _seed(url: str, buyers: int, units: int) -> dict[str, Any]:
             await live.start(session, m, scheduled.id, LiveSessionStart())
             sale = await catalog.create_flash_sale(
                 session, m,
-                FlashSaleCreate(item_id=item.id, sku_id=made.skus[0].id, price=990, units=units,
+                FlashSaleCreate(item_id=item.id, sku_id=sku, price=990, units=units,
                                 per_user_limit=1, duration_seconds=3600),
                 session_id=scheduled.id,
             )  # fmt: skip
             await commit(session)
-        return {"tokens": tokens, "sale": sale.id, "sku": made.skus[0].id}
+        return {"tokens": tokens, "sale": sale.id, "sku": sku}
     finally:
         await db.dispose()
 

@@ -130,75 +130,88 @@ def cheap_auth() -> Any:
     )
 
 
-async def _seed(url: str, buyers: int) -> dict[str, Any]:
-    from daihuo.catalog import service as catalog
-    from daihuo.catalog.schemas import ProductCreate, ShowcaseCreate, SkuCreate
-    from daihuo.core.db import Database, commit
+async def seed_parties(db: Any, buyers: int) -> tuple[dict[str, Any], list[str]]:
+    """A supplier, a merchant and the platform (their principals, by label) and ``buyers``
+    consumers' bearer tokens, with the benches' cheap password hashing."""
+    from daihuo.core.db import commit
     from daihuo.tenancy import service as tenancy
     from daihuo.tenancy.domain import TenantKind, Via
 
     cfg = cheap_auth()
+    users = {}
+    async with db.session(all_tenants=True) as session:
+        for label, kind in (
+            ("supplier", TenantKind.supplier),
+            ("merchant", TenantKind.merchant),
+            ("platform", TenantKind.platform),
+        ):
+            user = await tenancy.create_user(
+                session, cfg, email=f"{label}@bench.test", password=PASSWORD, display_name=label
+            )
+            await tenancy.create_tenant(session, kind=kind, name=label, owner=user)
+            users[label] = user
+        tokens = []
+        for i in range(buyers):
+            user = await tenancy.create_user(
+                session, cfg, email=f"buyer{i}@bench.test", password=PASSWORD, display_name="b"
+            )
+            tokens.append((await tenancy.issue_token(session, cfg, user, kind=Via.bearer)).secret)
+        await commit(session)
+    parties = {}
+    async with db.session(all_tenants=True) as session:
+        for label, user in users.items():
+            parties[label] = await tenancy.principal_for_user(
+                session, user, via=Via.bearer, tenant_id=None
+            )
+    return parties, tokens
+
+
+async def seed_item(db: Any, parties: dict[str, Any], *, title: str, stock: int) -> Any:
+    """A product of one SKU (price 19.90), listed and picked into the merchant's showcase;
+    returns the showcase item (its ``product_id``) and the SKU id."""
+    from daihuo.catalog import service as catalog
+    from daihuo.catalog.schemas import ProductCreate, ShowcaseCreate, SkuCreate
+    from daihuo.core.db import commit
+
+    s, m, p = parties["supplier"], parties["merchant"], parties["platform"]
+    data = ProductCreate(
+        title=title,
+        category="服饰/男装",
+        price_min=100,
+        price_max=100_000,
+        commission_bps=1500,
+        skus=[SkuCreate(code="A", price=1990, stock=stock)],
+    )
+    async with db.session(tenant_id=s.tenant_id) as session:
+        made = await catalog.create_product(session, s, data)
+        await catalog.submit_product(session, s, made.id)
+        await commit(session)
+    async with db.session(all_tenants=True) as session:
+        await catalog.approve_product(session, p, made.id)
+        await commit(session)
+    async with db.session(tenant_id=m.tenant_id) as session:
+        item = await catalog.add_to_showcase(
+            session, m, ShowcaseCreate(product_id=made.id, price=1990)
+        )
+        await commit(session)
+    return item, made.skus[0].id
+
+
+async def _seed(url: str, buyers: int) -> dict[str, Any]:
+    from daihuo.core.db import Database
+
     db = Database(url)
     try:
-        principals = {}
-        async with db.session(all_tenants=True) as session:
-            for label, kind in (
-                ("supplier", TenantKind.supplier),
-                ("merchant", TenantKind.merchant),
-                ("platform", TenantKind.platform),
-            ):
-                user = await tenancy.create_user(
-                    session,
-                    cfg,
-                    email=f"{label}@bench.test",
-                    password=PASSWORD,
-                    display_name=label,
-                )
-                await tenancy.create_tenant(session, kind=kind, name=label, owner=user)
-                principals[label] = user
-            tokens = []
-            for i in range(buyers):
-                user = await tenancy.create_user(
-                    session,
-                    cfg,
-                    email=f"buyer{i}@bench.test",
-                    password=PASSWORD,
-                    display_name=f"buyer{i}",
-                )
-                tokens.append(
-                    (await tenancy.issue_token(session, cfg, user, kind=Via.bearer)).secret
-                )
-            await commit(session)
-        ctx = {}
-        async with db.session(all_tenants=True) as session:
-            for label, user in principals.items():
-                ctx[label] = await tenancy.principal_for_user(
-                    session, user, via=Via.bearer, tenant_id=None
-                )
-        s, m, p = ctx["supplier"], ctx["merchant"], ctx["platform"]
+        parties, tokens = await seed_parties(db, buyers)
         items: list[tuple[str, str]] = []
         for i in range(PRODUCTS + 1):
-            data = ProductCreate(
+            item, sku = await seed_item(
+                db,
+                parties,
                 title=f"压测商品 {i} 号 纯棉短袖T恤",
-                category="服饰/男装",
-                price_min=100,
-                price_max=100_000,
-                commission_bps=1500,
-                skus=[SkuCreate(code="A", price=1990, stock=HOT_STOCK if i == 0 else 100_000)],
+                stock=HOT_STOCK if i == 0 else 100_000,
             )
-            async with db.session(tenant_id=s.tenant_id) as session:
-                made = await catalog.create_product(session, s, data)
-                await catalog.submit_product(session, s, made.id)
-                await commit(session)
-            async with db.session(all_tenants=True) as session:
-                await catalog.approve_product(session, p, made.id)
-                await commit(session)
-            async with db.session(tenant_id=m.tenant_id) as session:
-                item = await catalog.add_to_showcase(
-                    session, m, ShowcaseCreate(product_id=made.id, price=1990)
-                )
-                await commit(session)
-            items.append((item.id, made.skus[0].id))
+            items.append((item.id, sku))
         return {"tokens": tokens, "hot": items[0], "spread": items[1:]}
     finally:
         await db.dispose()
