@@ -6,12 +6,15 @@ Adding an endpoint without adding it here fails ``test_every_api_route_is_in_the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import pytest_asyncio
 from sqlalchemy import select
 
 from daihuo.app import create_app
@@ -531,13 +534,15 @@ async def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
 class Templates:
     """Per backend: the world built once, and one copy of it shared by every case that
     must not change it (refusals and reads) — each of those is checked with a snapshot,
-    so a case that does change it fails. Only accepted writes get a fresh copy."""
+    so a case that does change it fails — served by one running app. Only accepted
+    writes get a fresh copy and an app of their own."""
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.worlds: dict[str, World] = {}
         self.shared: dict[str, World] = {}
         self.factories: dict[str, DatabaseFactory] = {}
+        self.apps: dict[str, tuple[client_for, httpx.AsyncClient]] = {}
 
     async def world(self, backend: str) -> World:
         if backend not in self.worlds:
@@ -556,13 +561,29 @@ class Templates:
             self.shared[backend] = await self.copy(backend, self.factories[backend])
         return self.shared[backend]
 
+    async def shared_client(self, backend: str) -> httpx.AsyncClient:
+        """The running app over the shared world of ``backend``."""
+        if backend not in self.apps:
+            world = await self.shared_world(backend)
+            folder = self.tmp / f"app-{backend}"
+            folder.mkdir(exist_ok=True)
+            app = client_for(make_settings(world.url, folder, **WORLD_SETTINGS))
+            self.apps[backend] = (app, await app.__aenter__())
+        return self.apps[backend][1]
 
-@pytest.fixture(scope="module")
-def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    async def close(self) -> None:
+        for app, _ in self.apps.values():
+            await app.__aexit__(None, None, None)
+        self.apps.clear()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def templates(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Templates]:
     t = Templates(tmp_path_factory.mktemp("worlds"))
     yield t
+    await t.close()
     for factory in t.factories.values():
-        factory.cleanup()
+        await asyncio.to_thread(factory.cleanup)  # it runs its own event loop
 
 
 @pytest.fixture
@@ -581,6 +602,22 @@ def test_every_api_route_is_in_the_matrix(tmp_path: Path) -> None:
     assert routes == set(MATRIX), "add new endpoints to MATRIX with their expected statuses"
 
 
+async def _send(
+    client: httpx.AsyncClient, spec: Spec, method: str, world: World, actor: str
+) -> httpx.Response:
+    return await client.request(
+        method,
+        _fill(spec.path, world),
+        json=_fill(spec.body, world) if spec.body is not None else None,
+        content=spec.content,
+        headers=world.actors[actor],
+    )
+
+
+# One event loop for the module's matrix: the app that serves the shared world's cases
+# (refusals and reads) is started once per backend and kept, instead of once per case (a
+# fresh app's start and its first request cost ~0.3 s here, times ~1,900 cases).
+@pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize("endpoint", list(MATRIX), ids=lambda e: f"{e[0]} {e[1]}")
 @pytest.mark.parametrize("actor", ACTORS)
 async def test_role_matrix(
@@ -597,17 +634,14 @@ async def test_role_matrix(
     if method == "GET" or expected >= 400:
         await templates.world(backend)
         world = await templates.shared_world(backend)
+        before = await snapshot(world.url) if expected >= 400 else None
+        client = await templates.shared_client(backend)
+        r = await _send(client, spec, method, world, actor)
     else:
         world = await templates.copy(backend, databases)
-    before = await snapshot(world.url) if expected >= 400 else None
-    async with client_for(make_settings(world.url, tmp_path, **WORLD_SETTINGS)) as client:
-        r = await client.request(
-            method,
-            _fill(spec.path, world),
-            json=_fill(spec.body, world) if spec.body is not None else None,
-            content=spec.content,
-            headers=world.actors[actor],
-        )
+        before = None
+        async with client_for(make_settings(world.url, tmp_path, **WORLD_SETTINGS)) as client:
+            r = await _send(client, spec, method, world, actor)
     assert r.status_code == expected, f"{actor} {method} {spec.path}: {r.status_code} {r.text}"
     if expected >= 400:
         assert r.headers["content-type"] == "application/problem+json"
