@@ -19,9 +19,10 @@ to the session report's ``gmv`` and ``refund_amount``):
   UTC+8 without daylight saving since 1991, so the hour is ``(ts + 8 h) // 1 h mod 24``
   — no time-zone database needed, and the same in every engine.
 * **Scope**: a merchant's scope is a list of its own session ids (from the OLTP
-  database); a supplier's is its product ids, and then only orders of those products
-  are summed — a supplier never sees a merchant's other sales or audience (its rows
-  carry no viewer count).
+  database); a supplier's is its product ids, in live sessions (not a shop's orders
+  outside any session, ``shop:<tenant>``), and then only orders of those products are
+  summed — a supplier never sees a merchant's other sales or audience (its rows carry
+  no viewer count).
 """
 
 # SQL here is built from constant fragments; every value is a bound parameter.
@@ -205,7 +206,12 @@ def cross_sales(
         scope, own = "session IN (SELECT unnest($sessions))", "true"
         params: dict[str, Any] = {"sessions": list(sessions), "all_sessions": True}
     elif products is not None:
-        scope = "type = 'order_created' AND product IN (SELECT unnest($products))"
+        # Live sessions only: a merchant's shop orders outside any session
+        # (``shop:<tenant>``) are not a session of the report, as for the merchant.
+        scope = (
+            "type = 'order_created' AND product IN (SELECT unnest($products))"
+            " AND NOT starts_with(session, 'shop:')"
+        )
         own = "c.product IN (SELECT unnest($products))"
         params = {"products": list(products), "all_sessions": False}
     else:

@@ -59,6 +59,9 @@ def log() -> list[Event]:
         created(30, "u7", "o8", "p1", amount=800, **s3),
         paid(31, "u7", "o8", "p1", amount=800, **s3),
         end(600, **s3),
+        # A shop's order outside any session: not a session of a supplier's report.
+        created(40, "u7", "o9", "p2", amount=600, session="shop:m1"),
+        paid(41, "u7", "o9", "p2", amount=600, session="shop:m1"),
     ]
 
 
@@ -108,7 +111,8 @@ def test_a_merchants_sessions_gmv_net_of_refunds_best_products_and_hours() -> No
 def test_a_supplier_sees_only_its_products_sales_and_no_audience() -> None:
     with store_of(log()) as warehouse:
         got = cross.cross_sales(warehouse, products=["p2", "p3"])
-    # s3 sold only p1: not the supplier's. In s1 only o2 and o5 (p2) are summed.
+    # s3 sold only p1: not the supplier's. In s1 only o2 and o5 (p2) are summed. The
+    # shop's order o9 outside any session is left out.
     assert [(s.session, s.gmv, s.refund_amount, s.net_gmv, s.viewer_uv) for s in got.sessions] == [
         ("s1", 3990, 1990, 2000, None),
         ("s2", 2500, 1000, 1500, None),
