@@ -5,7 +5,8 @@ curves, and its key figures beside the merchant's previous sessions.
   the host's acts to the next pin or unpin, or to the session's end — and each flash
   sale (秒杀) of the session, from its start to its end (or to when it was ended early).
   ``minute_from``/``minute_to`` place a marker on the curves: the minute of the window
-  (``(t - start) // 60 s``) of its start and end, kept inside ``0 … n - 1``.
+  (``(t - start) // 60 s``) of its start and end, kept inside ``0 … n - 1``; both are
+  ``None`` for a marker wholly outside the window (or a session without events).
 * **Comparison**: the session's key figures beside the **median** of the same figure
   over the merchant's previous ``N`` ended sessions (those that started before it,
   latest first, with recorded events). The median rather than the mean, so that one
@@ -105,6 +106,8 @@ def _marker(
     start_ms = _ms(start)
     end_ms = None if end is None else max(_ms(end), start_ms)
     last = end_ms if end_ms is not None else (window[1] if window else start_ms)
+    if window is not None and (start_ms > window[1] or last < window[0]):
+        window = None  # entirely outside the session's window: not on its curves
     return Marker(
         kind=kind, id=ident, product=product, title=title, start_ms=start_ms, end_ms=end_ms,
         minute_from=_minute(start_ms, window), minute_to=_minute(max(last - 1, start_ms), window),

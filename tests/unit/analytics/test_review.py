@@ -50,3 +50,26 @@ def test_no_previous_session_and_a_zero_median() -> None:
     got = review.compare(figures(gmv=500), [("p", figures(gmv=0))])
     gmv = row(got, "gmv")
     assert (gmv.median, gmv.difference, gmv.relative) == (0, 500, None)
+
+
+def test_markers_are_placed_on_the_minutes_of_the_window() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    t0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    start, end = int(t0.timestamp() * 1000), int(t0.timestamp() * 1000) + 150_000  # 3 minutes
+    window = (start, end)
+
+    def mark(a: float, b: float | None) -> tuple[int | None, int | None]:
+        m = review._marker(
+            "pin", "i", "p", "t", t0 + timedelta(seconds=a),
+            None if b is None else t0 + timedelta(seconds=b), window,
+        )  # fmt: skip
+        return m.minute_from, m.minute_to
+
+    assert mark(0, 60) == (0, 0)  # [0 s, 60 s): minute 0 only
+    assert mark(59, 61) == (0, 1)
+    assert mark(70, None) == (1, 2)  # still running: to the end of the window
+    assert mark(-30, 10) == (0, 0)  # began before the start: clipped
+    assert mark(100, 900) == (1, 2)  # ends after the end: clipped to the last minute
+    assert mark(200, 300) == (None, None)  # wholly after the window
+    assert mark(-90, -10) == (None, None)  # wholly before it
