@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from daihuo.analytics.cli_report import FUNNEL_STEPS, METRICS
+from daihuo.analytics.review import COMPARED, Marker
 from daihuo.pages import TEMPLATE_DIR
 from daihuo.pages.console import show
 from daihuo.pages.i18n import TEXT, messages, pick_lang
@@ -33,7 +35,7 @@ def test_prefixed_keys_exist_for_every_value_they_are_built_from() -> None:
     prefixes = set()
     for template in (TEMPLATE_DIR / "console").glob("*.html"):
         prefixes |= set(DYNAMIC.findall(template.read_text()))
-    assert prefixes == {"m.", "state_", "kind_"}
+    assert prefixes == {"m.", "state_", "kind_", "marker_"}
     for key, _, _ in METRICS:
         assert f"m.{key}" in TEXT, key
     for _, key in FUNNEL_STEPS:
@@ -42,6 +44,10 @@ def test_prefixed_keys_exist_for_every_value_they_are_built_from() -> None:
         assert f"state_{state}" in TEXT
     for kind in ("bot_audience", "comment_farm", "like_farm", "brushing"):
         assert f"kind_{kind}" in TEXT
+    for kind in get_args(Marker.model_fields["kind"].annotation):
+        assert f"marker_{kind}" in TEXT
+    for key, _ in COMPARED:  # the comparison's rows are named like the figures
+        assert f"m.{key}" in TEXT, key
 
 
 def test_both_languages_say_something_different() -> None:
