@@ -35,7 +35,11 @@ function minuteLabel(startIso, k) {
   return at.toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" });
 }
 
-const MARKER_COLOURS = { pin: "rgba(76, 110, 245, 0.14)", flash_sale: "rgba(232, 89, 12, 0.16)" };
+// Pins alternate between two shades so that back-to-back pins stay apart.
+const MARKER_COLOURS = {
+  pin: ["rgba(76, 110, 245, 0.10)", "rgba(76, 110, 245, 0.22)"],
+  flash_sale: ["rgba(232, 89, 12, 0.16)", "rgba(232, 89, 12, 0.16)"],
+};
 const MARKER_LINES = { pin: "#4c6ef5", flash_sale: "#e8590c" };
 
 // Pinned products and flash sales as shaded periods (markArea) over the minutes they
@@ -47,8 +51,8 @@ function markerOptions(markers, text) {
     markArea: {
       silent: false,
       label: { show: false },
-      data: shown.map((m) => [
-        { name: label(m), xAxis: m.minute_from, itemStyle: { color: MARKER_COLOURS[m.kind] } },
+      data: shown.map((m, i) => [
+        { name: label(m), xAxis: m.minute_from, itemStyle: { color: MARKER_COLOURS[m.kind][i % 2] } },
         { xAxis: m.minute_to },
       ]),
     },
@@ -109,7 +113,7 @@ function drawCharts() {
         grid: { left: 72, right: 16, top: 32, bottom: 28 },
         tooltip: { trigger: "axis", valueFormatter: (v) => "¥" + (v / 100).toFixed(2) },
         legend: { top: 0 },
-        xAxis: { type: "category", name: text.hour, data: hours.map(([h]) => String(h).padStart(2, "0")) },
+        xAxis: { type: "category", data: hours.map(([h]) => String(h).padStart(2, "0")) },
         yAxis: { type: "value", axisLabel: { formatter: (v) => "¥" + (v / 100).toLocaleString() } },
         series: [
           { name: text.gmv, type: "bar", data: hours.map(([, g]) => g), itemStyle: { color: "#b08900" } },
