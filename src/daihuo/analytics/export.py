@@ -165,6 +165,11 @@ def _comparison(comparison: Mapping[str, Any]) -> str:
     kinds = {key: how for key, _, how in METRICS}
     names = {key: name for key, name, _ in METRICS} | {"net_gmv": "退款后成交金额"}
     n = len(comparison["previous"])
+    if n == 0:
+        return (
+            "<h3>往期对比 comparison</h3>"
+            "<p class=muted>没有可对比的往期场次 no previous session</p>"
+        )
     out = [
         f"<h3>与前 {n} 场比较 compared with the previous {n} sessions (中位数 median)</h3>",
         "<table class=compare><tr><th>指标 figure</th><th>本场 this session</th>"

@@ -139,7 +139,8 @@ async def test_review_markers_comparison_and_cross_session_reports(
             "marker.pin", "marker.flash_sale", "marker.pin",
         ]  # fmt: skip
         page = (await client.get(report, params={"format": "html"}, headers=m.headers)).text
-        assert page.count("<rect") == 3 * 3 and "秒杀 flash sale" in page and "中位数" in page
+        assert page.count("<rect") == 3 * 3 and "秒杀 flash sale" in page
+        assert "没有可对比的往期场次" in page
 
         # --- session B: no sales; compared with A -----------------------------------------
         b = await go_live(client, m, "返场", [shop.item_id])
@@ -158,6 +159,9 @@ async def test_review_markers_comparison_and_cross_session_reports(
         assert by_key["net_gmv"]["median"] == 6800
         assert by_key["viewer_uv"]["median"] == 2 and by_key["viewer_uv"]["difference"] == -1
         assert r.json()["markers"] == []
+        page = (await client.get(f"/api/v1/sessions/{sb}/report", params={"format": "html"},
+                                 headers=m.headers)).text  # fmt: skip
+        assert "与前 1 场比较" in page and "中位数 median" in page
         r = await client.get(f"/api/v1/sessions/{sb}/report?previous=0", headers=m.headers)
         assert r.json()["comparison"]["previous"] == []
 
