@@ -396,6 +396,10 @@ async def run_live_session(state: Any, settings: Settings) -> dict[str, Any] | N
         for t in rebase(events, session=sid, start=at, speed=settings.demo_live_speed)
         if t.event["type"] not in ("live_start", "live_end")  # the server records its own
     ]
+    # The host explains the first products of the list in turn (讲解): the review's markers.
+    lineup = [p.item_id for p in started.products[:3]]
+    span = timed[-1].offset if timed else 0.0
+    pins = asyncio.create_task(_pin_in_turn(state, db, host, sid, lineup, span))
     if settings.demo_live_url:
         # The audience comes through the server's own room and API (simulate --live in a
         # process of its own). Feed impressions happen outside the room, on the platform's
@@ -421,6 +425,7 @@ async def run_live_session(state: Any, settings: Settings) -> dict[str, Any] | N
             timed[-1].offset if timed else 0,
         )
         await replay(timed, state.event_sink.record)
+    await pins
     ended = await _in(db, host, lambda s: live.end(s, host, sid))
     state.event_sink.record(
         [system_event(new_id("evt"), sid, "live_end", ended.ended_at or datetime.now(UTC))]
@@ -443,3 +448,18 @@ async def run_live_session(state: Any, settings: Settings) -> dict[str, Any] | N
         lines.append(f"authenticity score {scanned['authenticity_score']}")
         log.info("demo session %s ended\n%s", sid, "\n".join(lines))
     return figures
+
+
+async def _pin_in_turn(
+    state: Any, db: Database, host: Principal, sid: str, items: list[str], span: float
+) -> None:
+    """Pin each of ``items`` for an equal share of ``span`` seconds, telling the room."""
+    for item in items:
+        try:
+            pinned = await _in(db, host, lambda s, i=item: live.pin(s, host, sid, i))
+            shown = pinned.pinned.model_dump(mode="json") if pinned.pinned is not None else None
+            await state.rooms.pinned(sid, shown)
+        except Exception:  # the show goes on without its markers
+            log.exception("demo session %s: pinning %s failed", sid, item)
+            return
+        await asyncio.sleep(span / max(len(items), 1))

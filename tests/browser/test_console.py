@@ -393,4 +393,72 @@ def test_a_merchant_searches_the_pool_and_picks_a_product(page: Page, demo: Demo
     after = httpx.get(f"{demo.base}/api/v1/showcase", headers=headers).json()["items"]
     picked = [i for i in after if i["product_id"] == product]
     assert len(after) == len(before) + 1 and picked[0]["price"] == low
+
+
+def test_the_review_marks_pinned_products_on_its_curves_and_compares_sessions(
+    page: Page, demo: Demo
+) -> None:
+    body = demo.api(f"/api/v1/sessions/{demo.session_id}/report").json()
+    markers, comparison = body["markers"], body["comparison"]
+    # The demo's host pinned products in turn while the session ran.
+    assert [m["kind"] for m in markers] and {m["kind"] for m in markers} == {"pin"}
+    sign_in(page, demo, then=f"/console/sessions/{demo.session_id}")
+    rows = page.eval_on_selector_all(
+        "[data-testid=markers] tbody tr", "rows => rows.map(r => [r.dataset.marker, r.dataset.id])"
+    )
+    assert rows == [[m["kind"], m["id"]] for m in markers]
+    assert ZH["marker_pin"] in (page.text_content("[data-testid=markers]") or "")
+    # Every per-minute chart is drawn with the markers (ECharts markArea / markLine).
+    page.wait_for_selector("[data-chart='gmv_per_minute'][data-rendered='true'] canvas")
+    for key in ("online_per_minute", "new_viewers_per_minute", "gmv_per_minute"):
+        chart = page.locator(f"[data-chart='{key}']")
+        assert chart.get_attribute("data-markers") == str(len(markers)), key
+    data = json.loads(page.text_content("#chart-data") or "{}")
+    assert data["markers"] == markers
+    # The comparison: the API's, or that there is nothing to compare with.
+    if comparison["previous"]:
+        shown = page.eval_on_selector_all(
+            "[data-testid=comparison] tbody tr",
+            "rows => rows.map(r => [r.dataset.key, JSON.parse(r.dataset.median)])",
+        )
+        assert shown == [[f["key"], f["median"]] for f in comparison["figures"]]
+    else:
+        assert page.text_content("[data-testid=no-comparison]") == ZH["compare_none"]
+    page.wait_for_selector("[data-testid=score]", timeout=60_000)
+    assert axe_violations(page) == []
+
+
+def test_the_across_sessions_pages_of_a_merchant_and_a_supplier(page: Page, demo: Demo) -> None:
+    expected = demo.api("/api/v1/analytics/merchant").json()
+    sign_in(page, demo, then="/console/analytics")
+    assert page.text_content("[data-testid=analytics-title]") == ZH["analytics_title"]
+    totals = values(page, "[data-testid=totals]")
+    assert {k: v for k, (v, _) in totals.items()} == expected["totals"]
+    rows = page.eval_on_selector_all(
+        "[data-testid=cross-sessions] tbody tr", "rows => rows.map(r => r.dataset.session)"
+    )
+    assert rows == [s["session"] for s in expected["sessions"]]
+    assert demo.session_id in rows
+    page.wait_for_selector("[data-chart='cross_hours'][data-rendered='true'] canvas")
+    assert page.locator("[data-chart='cross_sessions'][data-rendered='true']").count() == 1
+    hours = page.eval_on_selector_all(
+        "[data-testid=best-hours] li", "items => items.map(i => Number(i.dataset.hour))"
+    )
+    assert hours == expected["best_hours"]
+    assert axe_violations(page) == []
+    page.click("[data-testid=lang-switch]")
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    assert page.text_content("[data-testid=analytics-title]") == EN["analytics_title"]
+    page.click("[data-testid=lang-switch]")
+    page.wait_for_function("document.documentElement.lang === 'zh-CN'")
+
+    # A supplier: its own products' sales only, said so on the page.
+    page.click(".signout button")
+    page.wait_for_url("**/console/login")
+    theirs = demo.api("/api/v1/analytics/supplier", SUPPLIER).json()
+    sign_in(page, demo, SUPPLIER, then="/console/analytics")
+    assert page.text_content("[data-testid=supplier-note]") == ZH["analytics_supplier_note"]
+    totals = values(page, "[data-testid=totals]")
+    assert {k: v for k, (v, _) in totals.items()} == theirs["totals"]
+    assert page.locator("nav a[href='/console/analytics'][aria-current=page]").count() == 1
     assert axe_violations(page) == []

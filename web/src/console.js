@@ -6,11 +6,14 @@ import htmx from "htmx.org";
 import Alpine from "@alpinejs/csp";
 import * as echarts from "echarts/core";
 import { BarChart, FunnelChart, LineChart } from "echarts/charts";
-import { GridComponent, LegendComponent, TooltipComponent } from "echarts/components";
+import {
+  GridComponent, LegendComponent, MarkAreaComponent, MarkLineComponent, TooltipComponent,
+} from "echarts/components";
 import { CanvasRenderer } from "echarts/renderers";
 
 echarts.use([
-  LineChart, BarChart, FunnelChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer,
+  LineChart, BarChart, FunnelChart, GridComponent, LegendComponent, MarkAreaComponent,
+  MarkLineComponent, TooltipComponent, CanvasRenderer,
 ]);
 window.htmx = htmx;
 
@@ -32,10 +35,41 @@ function minuteLabel(startIso, k) {
   return at.toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" });
 }
 
+// Pins alternate between two shades so that back-to-back pins stay apart.
+const MARKER_COLOURS = {
+  pin: ["rgba(76, 110, 245, 0.10)", "rgba(76, 110, 245, 0.22)"],
+  flash_sale: ["rgba(232, 89, 12, 0.16)", "rgba(232, 89, 12, 0.16)"],
+};
+const MARKER_LINES = { pin: "#4c6ef5", flash_sale: "#e8590c" };
+
+// Pinned products and flash sales as shaded periods (markArea) over the minutes they
+// covered, and a line (markLine) where each began.
+function markerOptions(markers, text) {
+  const shown = (markers || []).filter((m) => m.minute_from !== null && m.minute_to !== null);
+  const label = (m) => `${text["marker_" + m.kind] || m.kind} · ${m.title}`;
+  return {
+    markArea: {
+      silent: false,
+      label: { show: false },
+      data: shown.map((m, i) => [
+        { name: label(m), xAxis: m.minute_from, itemStyle: { color: MARKER_COLOURS[m.kind][i % 2] } },
+        { xAxis: m.minute_to },
+      ]),
+    },
+    markLine: {
+      symbol: "none",
+      label: { show: false },
+      data: shown.map((m) => ({
+        name: label(m), xAxis: m.minute_from, lineStyle: { color: MARKER_LINES[m.kind], type: "dashed" },
+      })),
+    },
+  };
+}
+
 function drawCharts() {
   const data = readJson("chart-data");
   const text = readJson("chart-text");
-  if (!data || !(data.curves || data.trend)) return;
+  if (!data || !(data.curves || data.trend || data.cross)) return;
   const charts = [];
   for (const el of document.querySelectorAll("[data-chart]")) {
     const key = el.dataset.chart;
@@ -56,6 +90,34 @@ function drawCharts() {
             tooltip: { valueFormatter: (v) => "¥" + (v / 100).toFixed(2) } },
           { name: text.viewer_uv, type: "line", yAxisIndex: 1, data: data.trend.map((r) => r.viewer_uv),
             itemStyle: { color: "#0b7285" } },
+        ],
+      });
+    } else if (key === "cross_sessions") {
+      const rows = data.cross.sessions;
+      chart.setOption({
+        animation: false,
+        grid: { left: 72, right: 16, top: 32, bottom: 28 },
+        tooltip: { trigger: "axis", valueFormatter: (v) => "¥" + (v / 100).toFixed(2) },
+        legend: { top: 0 },
+        xAxis: { type: "category", data: rows.map((r) => r.label) },
+        yAxis: { type: "value", axisLabel: { formatter: (v) => "¥" + (v / 100).toLocaleString() } },
+        series: [
+          { name: text.gmv, type: "bar", barMaxWidth: 40, data: rows.map((r) => r.gmv), itemStyle: { color: "#b08900" } },
+          { name: text.net_gmv, type: "bar", barMaxWidth: 40, data: rows.map((r) => r.net_gmv), itemStyle: { color: "#2b8a3e" } },
+        ],
+      });
+    } else if (key === "cross_hours") {
+      const hours = data.cross.hours;
+      chart.setOption({
+        animation: false,
+        grid: { left: 72, right: 16, top: 32, bottom: 28 },
+        tooltip: { trigger: "axis", valueFormatter: (v) => "¥" + (v / 100).toFixed(2) },
+        legend: { top: 0 },
+        xAxis: { type: "category", data: hours.map(([h]) => String(h).padStart(2, "0")) },
+        yAxis: { type: "value", axisLabel: { formatter: (v) => "¥" + (v / 100).toLocaleString() } },
+        series: [
+          { name: text.gmv, type: "bar", data: hours.map(([, g]) => g), itemStyle: { color: "#b08900" } },
+          { name: text.net_gmv, type: "bar", data: hours.map(([, , n]) => n), itemStyle: { color: "#2b8a3e" } },
         ],
       });
     } else if (key === "funnel") {
@@ -91,8 +153,10 @@ function drawCharts() {
           showSymbol: false,
           itemStyle: { color: COLOURS[key] },
           lineStyle: { color: COLOURS[key] },
+          ...markerOptions(data.markers, text),
         }],
       });
+      el.dataset.markers = String((data.markers || []).length);
     }
     el.dataset.rendered = "true";
     charts.push(chart);

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from daihuo.analytics import engine
+from daihuo.analytics import crossview, engine, review
+from daihuo.analytics.crossview import CrossReport
 from daihuo.analytics.export import to_csv, to_html
 from daihuo.catalog import errors as catalog_errors
 from daihuo.core.errors import NotFound, Unauthorized, problems
@@ -51,19 +52,31 @@ def get_sink(request: Request) -> EventSink:
 async def session_report(
     session_id: SessionKey,
     format: Literal["json", "csv", "html"] = Query("json"),
+    previous: int = Query(
+        review.DEFAULT_PREVIOUS,
+        ge=0,
+        le=review.MOST_PREVIOUS,
+        description="How many of the merchant's previous ended sessions to compare with.",
+    ),
     principal: Principal = Depends(require(Permission.sessions_read)),
     session: AsyncSession = Depends(get_session),
     sink: EventSink = Depends(get_sink),
 ) -> dict[str, Any] | Response:
-    """A session's figures as shared/spec/metrics.md defines them (the CLI's JSON shape),
-    or its review export (format=csv, format=html)."""
+    """A session's figures as shared/spec/metrics.md defines them (the CLI's JSON shape)
+    with the review's markers and comparison, or its review export (format=csv|html)."""
     # The merchant's own live sessions, and its shop's orders outside any session.
+    live_session = None
     if session_id != f"shop:{principal.tenant_id}":
-        await live.get_session(session, principal, session_id)
+        live_session = await live.get_session(session, principal, session_id)
     figures = await asyncio.to_thread(lambda: engine.session_report(sink.flushed(), session_id))
     if figures is None:
         raise NoEventsYet(f"No events of session {session_id} are stored yet.")
-    report = {"sessions": {session_id: figures}}
+    report: dict[str, Any] = {"sessions": {session_id: figures}, "markers": [], "comparison": None}
+    if live_session is not None:
+        extras = await crossview.review_extras(
+            session, principal, sink.flushed(), live_session, figures, previous
+        )
+        report.update(extras.model_dump(mode="json"))
     if format == "csv":
         name = f'attachment; filename="{session_id.replace(":", "_")}.csv"'
         return Response(to_csv(report), media_type="text/csv; charset=utf-8",
@@ -137,3 +150,30 @@ async def suspicious_sessions(
         )
     out.sort(key=lambda s: (s.authenticity_score is None, s.authenticity_score or 0.0))
     return out
+
+
+CrossDays = Query(90, ge=1, le=366, description="Sessions that started in the last N days.")
+
+
+@router.get("/analytics/merchant", responses=problems(*AUTH, *DENIED))
+async def merchant_analytics(
+    days: int = CrossDays,
+    principal: Principal = Depends(require(Permission.sessions_read)),
+    session: AsyncSession = Depends(get_session),
+    sink: EventSink = Depends(get_sink),
+) -> CrossReport:
+    """The merchant's sessions over time: GMV, refund-adjusted GMV, best products and
+    best hours (Asia/Shanghai)."""
+    return await crossview.merchant_report(session, principal, sink.flushed(), days)
+
+
+@router.get("/analytics/supplier", responses=problems(*AUTH, *DENIED))
+async def supplier_analytics(
+    days: int = CrossDays,
+    principal: Principal = Depends(require(Permission.orders_read)),
+    session: AsyncSession = Depends(get_session),
+    sink: EventSink = Depends(get_sink),
+) -> CrossReport:
+    """The supplier's products sold in any merchant's sessions: per session, GMV,
+    refund-adjusted GMV, best products and best hours (Asia/Shanghai)."""
+    return await crossview.supplier_report(session, principal, sink.flushed(), days)

@@ -64,6 +64,11 @@ class CatalogRepository:
         stmt = select(Product).where(Product.id == product_id)
         return (await self.session.execute(stmt)).scalar()
 
+    async def product_titles(self) -> dict[str, str]:
+        """Every product of the tenant: id -> title."""
+        stmt = select(Product.id, Product.title)
+        return {pid: title for pid, title in (await self.session.execute(stmt)).all()}
+
     async def products_page(
         self, params: PageParams, state: ProductState | None
     ) -> tuple[Sequence[Product], str | None]:

@@ -406,6 +406,18 @@ async def delete_image(
 # --- commission per merchant -------------------------------------------------------------
 
 
+async def own_product_titles(session: AsyncSession, ctx: Principal) -> dict[str, str]:
+    """The supplier's own products, id -> title (its analytics' scope)."""
+    require_kind(ctx, TenantKind.supplier)
+    return await CatalogRepository(session).product_titles()
+
+
+async def product_titles(session: AsyncSession, product_ids: Sequence[str]) -> dict[str, str]:
+    """Titles of any products by id (public: products are shown in the pool and rooms)."""
+    found = await CatalogRepository(session).products_by_id(list(product_ids), unscoped=True)
+    return {pid: p.title for pid, p in found.items()}
+
+
 async def tenant_kind(session: AsyncSession, tenant_id: str) -> TenantKind | None:
     """The kind of tenant ``tenant_id``, or ``None`` when there is no such tenant."""
     # Tenants are global rows; tenancy's service reads one for a principal acting for it.

@@ -99,6 +99,42 @@ class LiveRepository:
                 ],
             )
 
+    async def started(self, limit: int) -> list[LiveSession]:
+        """The tenant's sessions that went live, the latest start first."""
+        stmt = (
+            select(LiveSession)
+            .where(LiveSession.started_at.is_not(None))
+            .order_by(LiveSession.started_at.desc(), LiveSession.id.desc())
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def ended_before(self, before: datetime, exclude: str, limit: int) -> list[LiveSession]:
+        """The tenant's ended sessions that started before ``before``, the latest first."""
+        stmt = (
+            select(LiveSession)
+            .where(
+                LiveSession.state == "ended",
+                LiveSession.started_at < before,
+                LiveSession.id != exclude,
+            )
+            .order_by(LiveSession.started_at.desc(), LiveSession.id.desc())
+            .limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def pin_acts(self, session_id: str) -> list[LiveModerationAct]:
+        """The session's pins and unpins in the order they happened."""
+        stmt = (
+            select(LiveModerationAct)
+            .where(
+                LiveModerationAct.session_id == session_id,
+                LiveModerationAct.act.in_(("pin_product", "unpin_product")),
+            )
+            .order_by(LiveModerationAct.at, LiveModerationAct.id)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
     async def in_state(self, state: str, after_id: str, limit: int) -> list[LiveSession]:
         """Sessions in ``state`` by id (system readers: the session sees every tenant)."""
         stmt = (

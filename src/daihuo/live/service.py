@@ -154,6 +154,64 @@ async def list_sessions(
     return await _read(session, ctx, repo, lives), cursor
 
 
+async def started_sessions(
+    session: AsyncSession, ctx: Principal, limit: int
+) -> list[LiveSessionRead]:
+    """The merchant's sessions that went live (live or ended), the latest start first."""
+    catalog.require_kind(ctx, TenantKind.merchant)
+    repo = LiveRepository(session)
+    return await _read(session, ctx, repo, await repo.started(limit))
+
+
+async def previous_sessions(
+    session: AsyncSession, ctx: Principal, current: LiveSessionRead, limit: int
+) -> list[LiveSessionRead]:
+    """The merchant's ended sessions that started before ``current``, the latest first."""
+    catalog.require_kind(ctx, TenantKind.merchant)
+    if limit <= 0:
+        return []
+    before = current.started_at or current.planned_start
+    repo = LiveRepository(session)
+    return await _read(session, ctx, repo, await repo.ended_before(before, current.id, limit))
+
+
+@dataclass(frozen=True)
+class PinPeriod:
+    """A product pinned (讲解) from ``start`` until the next pin or unpin, or the end."""
+
+    item_id: str
+    product_id: str | None
+    title: str
+    start: datetime
+    end: datetime | None
+
+
+async def pin_history(
+    session: AsyncSession, ctx: Principal, live_session: LiveSessionRead
+) -> list[PinPeriod]:
+    """When each product of the session was pinned, from the record of the host's acts
+    (the pin itself is room state; the record keeps its history)."""
+    catalog.require_kind(ctx, TenantKind.merchant)
+    acts = await LiveRepository(session).pin_acts(live_session.id)
+    products = {p.item_id: p for p in live_session.products}
+    out: list[PinPeriod] = []
+    for n, act in enumerate(acts):
+        if act.act != "pin_product" or act.target is None:
+            continue
+        following = acts[n + 1].at if n + 1 < len(acts) else live_session.ended_at
+        product = products.get(act.target)
+        out.append(
+            PinPeriod(
+                item_id=act.target,
+                product_id=product.product_id if product else None,
+                title=product.title if product else "",
+                start=act.at,
+                end=following,
+            )
+        )
+    return out
+
+
 async def set_products(
     session: AsyncSession, ctx: Principal, session_id: str, item_ids: Sequence[str]
 ) -> LiveSessionRead:

@@ -28,7 +28,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from daihuo.analytics import engine
+from daihuo.analytics import crossview, engine
+from daihuo.analytics import review as review_extras
 from daihuo.analytics.cli_report import FUNNEL_STEPS, METRICS, format_value
 from daihuo.catalog import errors as catalog_errors
 from daihuo.catalog import service as catalog
@@ -431,7 +432,12 @@ async def review(
     figures = await _figures(request, session_id)
     links = await ledger.record_links(session, ("session_report",), session_id)
     chart_data: dict[str, Any] = {}
+    extras = None
     if figures is not None:
+        extras = await crossview.review_extras(
+            session, principal, _sink(request).flushed(), live_session, figures,
+            review_extras.DEFAULT_PREVIOUS,
+        )  # fmt: skip
         chart_data = {
             "curves": {
                 key: figures.get(key) or []
@@ -439,12 +445,14 @@ async def review(
             },
             "funnel": [[key, figures.get(key) or 0] for _, key in FUNNEL_STEPS],
             "started_at": live_session.started_at.isoformat() if live_session.started_at else None,
+            "markers": [m.model_dump(mode="json") for m in extras.markers],
         }
     lang = page_lang(request)
     text = messages(lang)
     charted = ("online_per_minute", "new_viewers_per_minute", "gmv_per_minute")
     chart_text = {key: text[f"m.{key}"] for key in (*charted, *(k for _, k in FUNNEL_STEPS))}
     chart_text["minute"] = text["minute"]
+    chart_text.update(marker_pin=text["marker_pin"], marker_flash_sale=text["marker_flash_sale"])
     titles = _product_titles(live_session)
     return render(
         request,
@@ -464,6 +472,73 @@ async def review(
         chart_data=chart_data,
         chart_text=chart_text,
         report_url=f"/api/v1/sessions/{session_id}/report",
+        markers=extras.markers if extras else [],
+        comparison=extras.comparison if extras else None,
+        compared_kind={
+            key: KIND_OF.get(key, "money" if kind == "money" else kind)
+            for key, kind in review_extras.COMPARED
+        },
+    )
+
+
+def ms_time(ms: int | None) -> str:
+    """Milliseconds since the epoch as Beijing time of day (the console's zone)."""
+    if ms is None:
+        return "—"
+    return datetime.fromtimestamp(ms / 1000, CHINA_TIME).strftime("%H:%M:%S")
+
+
+templates.filters["ms_time"] = ms_time
+
+
+def relative(value: float | None) -> str:
+    return "—" if value is None else f"{value:+.1%}"
+
+
+templates.filters["relative"] = relative
+ANALYTICS_DAYS = (30, 90, 365)
+
+
+@router.get("/analytics", response_class=HTMLResponse)
+async def analytics(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
+    """Across sessions: a merchant's sessions, or a supplier's products in merchants'
+    sessions — sales over time, GMV net of refunds, best products and hours."""
+    principal = await _principal(request, session)
+    if principal is None:
+        return _to_login(request)
+    kind = principal.tenant_kind
+    if kind not in (TenantKind.merchant, TenantKind.supplier):
+        return render(
+            request, "console/message.html", principal=principal, status_code=403,
+            message="no_tenant" if principal.tenant_id is None else "merchant_only",
+        )  # fmt: skip
+    raw = request.query_params.get("days", "")
+    days = int(raw) if raw.isdigit() and int(raw) in ANALYTICS_DAYS else 90
+    warehouse = _sink(request).flushed()
+    if kind is TenantKind.merchant:
+        report = await crossview.merchant_report(session, principal, warehouse, days)
+    else:
+        report = await crossview.supplier_report(session, principal, warehouse, days)
+    text = messages(page_lang(request))
+    chart_data = {
+        "cross": {
+            "sessions": [
+                {"label": s.date[5:], "gmv": s.gmv, "net_gmv": s.net_gmv} for s in report.sessions
+            ],
+            "hours": [[h.hour, h.gmv, h.net_gmv] for h in report.hours],
+        }
+    }
+    chart_text = {key: text[f"m.{key}"] for key in ("gmv", "net_gmv")}
+    chart_text["hour"] = text["hour"]
+    return render(
+        request,
+        "console/analytics.html",
+        principal=principal,
+        report=report,
+        days=days,
+        choices=ANALYTICS_DAYS,
+        chart_data=chart_data,
+        chart_text=chart_text,
     )
 
 

@@ -467,6 +467,15 @@ LIVE: dict[tuple[str, str], Spec] = {
     ("GET", "/api/v1/sessions/{session_id}/report"): Spec(
         "/api/v1/sessions/{live_a}/report", None, _statuses(404, MERCHANT_STAFF)
     ),
+    # Cross-session reports: a merchant's staff read their own sessions' (the world's has
+    # no events: an empty report); a supplier's staff its products' sales. Anyone else
+    # is refused (wrong kind of tenant, or no such permission).
+    ("GET", "/api/v1/analytics/merchant"): Spec(
+        "/api/v1/analytics/merchant", None, _statuses(200, MERCHANT_STAFF)
+    ),
+    ("GET", "/api/v1/analytics/supplier"): Spec(
+        "/api/v1/analytics/supplier", None, _statuses(200, SUPPLIER)
+    ),
     ("GET", "/api/v1/sessions/{session_id}/authenticity"): Spec(
         "/api/v1/sessions/{live_a}/authenticity", None, _statuses(404, MERCHANT_STAFF)
     ),

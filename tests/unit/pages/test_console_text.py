@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from daihuo.analytics.cli_report import FUNNEL_STEPS, METRICS
+from daihuo.analytics.review import COMPARED, Marker
 from daihuo.pages import TEMPLATE_DIR
 from daihuo.pages.console import show
 from daihuo.pages.i18n import TEXT, messages, pick_lang
+from daihuo.pages.pool import SORTS
 
 KEYS = re.compile(r"""\bt(?:\.(\w+)|\[['"]([\w.]+)['"]\])""")
 DYNAMIC = re.compile(r"""\bt\[['"]([\w.]+)['"]\s*~""")
@@ -22,8 +25,8 @@ def test_every_literal_key_of_the_console_templates_is_in_the_catalogue() -> Non
     for template in (TEMPLATE_DIR / "console").glob("*.html"):
         for attr, item in KEYS.findall(template.read_text()):
             used.add(attr or item)
-    code = (Path(TEMPLATE_DIR).parent / "console.py").read_text()
-    used |= set(re.findall(r'"(err_\w+)"', code))
+    code = "".join((Path(TEMPLATE_DIR).parent / f).read_text() for f in ("console.py", "pool.py"))
+    used |= set(re.findall(r'"((?:pool_)?err_\w+)"', code))
     used |= set(re.findall(r'message="(\w+)"', code))
     assert used, "the pattern found the templates' keys"
     assert sorted(used - TEXT.keys()) == []
@@ -33,7 +36,9 @@ def test_prefixed_keys_exist_for_every_value_they_are_built_from() -> None:
     prefixes = set()
     for template in (TEMPLATE_DIR / "console").glob("*.html"):
         prefixes |= set(DYNAMIC.findall(template.read_text()))
-    assert prefixes == {"m.", "state_", "kind_"}
+    assert prefixes == {"m.", "state_", "kind_", "marker_", "pool_sort_"}
+    for sort in SORTS:
+        assert f"pool_sort_{sort}" in TEXT, sort
     for key, _, _ in METRICS:
         assert f"m.{key}" in TEXT, key
     for _, key in FUNNEL_STEPS:
@@ -42,6 +47,10 @@ def test_prefixed_keys_exist_for_every_value_they_are_built_from() -> None:
         assert f"state_{state}" in TEXT
     for kind in ("bot_audience", "comment_farm", "like_farm", "brushing"):
         assert f"kind_{kind}" in TEXT
+    for kind in get_args(Marker.model_fields["kind"].annotation):
+        assert f"marker_{kind}" in TEXT
+    for key, _ in COMPARED:  # the comparison's rows are named like the figures
+        assert f"m.{key}" in TEXT, key
 
 
 def test_both_languages_say_something_different() -> None:
