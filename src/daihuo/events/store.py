@@ -5,14 +5,21 @@ it on every line costs about 10 µs of Python per event, which caps an import ne
 80,000 events/s, so the DuckDB importer splits the work:
 
 1. The file is cut into chunks of whole lines (32 MB); once Python's strict UTF-8
-   decoder has accepted a chunk, DuckDB splits it into numbered lines and, in one
-   vectorised statement, accepts the lines that are plainly in the contract's canonical
-   shape: only known keys, each once, each with its JSON type (strings where strings
-   go, integers written as plain digits within 64 bits, ``meta`` an object), the
-   required keys of their ``type``, a real ``ts``. The checks are generated from the
-   parser's own tables (:data:`~daihuo.events.model.REQUIRED_KEYS`,
-   :data:`~daihuo.events.model.SOURCES`, the integer minimums).
-2. Every other line — blank, malformed, or merely unusual (unknown keys, ``null``
+   decoder has accepted a chunk, DuckDB reads it as numbered lines (a view of the chunk
+   file) and accepts, in one vectorised statement, the *plain* lines: those matching one
+   regular expression that follows JSON's grammar for flat objects of known keys,
+   typed per key (strings without escapes or control characters where strings go,
+   integers of at most 18 digits where integers go, no ``null``, no ``meta``), whose
+   values DuckDB's typed ``from_json`` then reads exactly as Python's ``json`` does;
+   SQL checks the rest: each key once, the required keys of the ``type``, non-empty
+   identifiers, the sources, the integer minimums, a real ``ts``. Nearly every line a
+   producer writes is plain (:data:`PLAIN_SQL`).
+2. The lines left go through a general filter that accepts the canonical shape with
+   ``meta``, escapes and long integers too: each key's raw JSON text, then its value
+   (:data:`ACCEPT_SQL`). Both filters are generated from the parser's own tables
+   (:data:`~daihuo.events.model.REQUIRED_KEYS`, :data:`~daihuo.events.model.SOURCES`,
+   the integer minimums).
+3. Every other line — blank, malformed, or merely unusual (unknown keys, ``null``
    values, escapes DuckDB's JSON reader treats differently, trailing commas or ``NaN``
    that DuckDB would let through) — goes to :func:`~daihuo.events.parse.parse_line`,
    which accepts it or gives the reason with its line number.
@@ -20,8 +27,10 @@ it on every line costs about 10 µs of Python per event, which caps an import ne
 So SQL only ever *accepts* lines, and only lines the parser accepts with the same
 values; everything it is unsure of is decided by the parser. A property test loads
 random files (valid and broken lines) both ways and requires the same stored rows and
-the same summary. The generic path (any :class:`~daihuo.core.warehouse.Warehouse`) runs
-the parser on every line.
+the same summary; another holds the plain filter alone to the parser's values, line by
+line, on lines built to trip it (repeated keys, raw control characters, long or odd
+numbers, impossible timestamps). The generic path (any
+:class:`~daihuo.core.warehouse.Warehouse`) runs the parser on every line.
 
 Beyond the parser, a line is rejected when the store cannot hold it faithfully: an
 integer beyond 64 bits, a string with an unpaired surrogate escape (``"\\ud800"``),
