@@ -11,11 +11,15 @@ since writing 10 M lines takes longer than importing them. Cases:
 * ``parse only``: the plain-Python parser of daihuo.events over (at most) 500 k lines —
   what an import would cost if every line went through Python;
 * ``report``: every figure of metrics.md for every session in the store, and for one
-  session of it, in seconds;
+  session of it, in seconds; its baseline is the least such a report must do, one
+  ``GROUP BY session, user`` over the store (every UV needs it);
 * ``report --events``: the same straight from the file (an in-memory import first).
 
     python -m bench analytics --quick     # 200 k events
     python -m bench analytics             # 10 M events
+
+Every row gives CPU seconds (this process, DuckDB's threads included) beside wall
+seconds, and the 1-minute load average when it started: the machine is shared.
 """
 
 from __future__ import annotations
@@ -163,13 +167,27 @@ def generate(n_events: int) -> Path:
     return path
 
 
-def _best(fn: Any, repeat: int) -> tuple[float, Any]:
-    best, result = float("inf"), None
+def _best(fn: Any, repeat: int) -> tuple[float, float, Any]:
+    """(wall seconds, CPU seconds of this process, result) of the fastest of ``repeat`` runs.
+
+    DuckDB works in threads of this process, so ``os.times()`` counts its CPU too; on a
+    shared machine CPU seconds move less with the load than wall seconds do.
+    """
+    best, best_cpu, result = float("inf"), 0.0, None
     for _ in range(repeat):
+        before = os.times()
         started = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - started)
-    return best, result
+        got = fn()
+        wall = time.perf_counter() - started
+        after = os.times()
+        if wall < best:
+            best, result = wall, got
+            best_cpu = after.user - before.user + after.system - before.system
+    return best, best_cpu, result
+
+
+def _load() -> float:
+    return round(os.getloadavg()[0], 1)
 
 
 def run(quick: bool) -> list[dict[str, Any]]:
@@ -191,8 +209,9 @@ def run(quick: bool) -> list[dict[str, Any]]:
             warehouse = DuckDBWarehouse(Path(tmp) / f"w-{time.monotonic_ns()}.duckdb")
             return warehouse, import_file(warehouse, path)
 
-        base_s, lines = _best(baseline, repeat)
-        import_s, (warehouse, summary) = _best(imported, repeat)
+        load = _load()
+        base_s, base_cpu, lines = _best(baseline, repeat)
+        import_s, import_cpu, (warehouse, summary) = _best(imported, repeat)
         assert summary.rejected == 0 and summary.lines == lines
         rate, base_rate = summary.lines / import_s, lines / base_s
         rows.append(
@@ -202,6 +221,20 @@ def run(quick: bool) -> list[dict[str, Any]]:
                 "unit": "events/s",
                 "baseline": round(base_rate),
                 "ratio": round(rate / base_rate, 3),
+                "seconds": round(import_s, 2),
+                "cpu_seconds": round(import_cpu, 2),
+                "baseline_seconds": round(base_s, 2),
+                "baseline_cpu_seconds": round(base_cpu, 2),
+                "load": load,
+            }
+        )
+        rows.append(
+            {
+                "case": "import, events per CPU-second (baseline: read_json's)",
+                "value": round(summary.lines / import_cpu),
+                "unit": "events/CPU-s",
+                "baseline": round(lines / base_cpu),
+                "ratio": round(base_cpu / import_cpu, 3),
             }
         )
         sample = min(n, 500_000)
@@ -213,7 +246,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
                     break
             return count
 
-        parse_s, parsed = _best(parse_only, 1)
+        parse_s, parse_cpu, parsed = _best(parse_only, 1)
         rows.append(
             {
                 "case": f"parse only, plain-Python parser ({parsed:,} events)",
@@ -221,32 +254,47 @@ def run(quick: bool) -> list[dict[str, Any]]:
                 "unit": "events/s",
                 "baseline": round(base_rate),
                 "ratio": round(parsed / parse_s / base_rate, 3),
+                "cpu_seconds": round(parse_cpu, 2),
             }
         )
-        report_s, report = _best(lambda: engine.report(warehouse), 3)
+        # The least any report of every session must do: read the store once and
+        # group its events by (session, user), which every UV needs.
+        floor_sql = 'SELECT count(*) FROM (SELECT session, "user" FROM events GROUP BY ALL)'
+        floor_s, floor_cpu, _ = _best(lambda: warehouse.cursor().execute(floor_sql).fetchall(), 3)
+        load = _load()
+        report_s, report_cpu, report = _best(lambda: engine.report(warehouse), 3)
         rows.append(
             {
                 "case": f"full report, {len(report['sessions'])} sessions, {summary.kept:,} events",
                 "value": round(report_s, 3),
                 "unit": "s",
+                "baseline": round(floor_s, 3),
+                "ratio": round(report_s / floor_s, 1),
+                "cpu_seconds": round(report_cpu, 2),
+                "baseline_cpu_seconds": round(floor_cpu, 2),
+                "load": load,
             }
         )
         one = sorted(report["sessions"])[len(report["sessions"]) // 2]
-        one_s, _ = _best(lambda: engine.session_report(warehouse, one), 3)
+        one_s, one_cpu, _ = _best(lambda: engine.session_report(warehouse, one), 3)
         rows.append(
             {
                 "case": f"report of one session ({warehouse.count(one):,} events) in that store",
                 "value": round(one_s, 3),
                 "unit": "s",
+                "cpu_seconds": round(one_cpu, 2),
             }
         )
         warehouse.close()
-    file_s, _ = _best(lambda: engine.report_file(path), 1)
+    load = _load()
+    file_s, file_cpu, _ = _best(lambda: engine.report_file(path), 1)
     rows.append(
         {
             "case": "analytics report --events FILE (import in memory + report)",
             "value": round(file_s, 3),
             "unit": "s",
+            "cpu_seconds": round(file_cpu, 2),
+            "load": load,
         }
     )
     return rows

@@ -21,7 +21,12 @@ report; every number is computed by DuckDB. How each figure maps to SQL:
 * **PCU**: +1 at each opening enter, -1 at each closing leave (and for everyone still in,
   at ``end``), summed per instant, then a running sum in time order; its maximum.
   Summing an instant before adding it up is the same as processing its leaves before
-  its enters: either way the level counted at ``t`` is ``entered <= t < left``.
+  its enters: either way the level counted at ``t`` is ``entered <= t < left``. The
+  running sum is taken per second first (``seconds``: the level ``before`` the second,
+  ``after`` it, and ``up``, its +1s): the levels ``after`` are reached, and no instant of
+  a second can exceed ``before + up``, so only the seconds where that beats the highest
+  level ``after`` (``rising``, a few percent of them) are summed instant by instant.
+  The maximum is exact; the window runs over seconds, not over every enter and leave.
 * **Per-minute online**: a stay counts at the instants ``start + k*60 s`` with
   ``ceil((s - start)/60 s) <= k < ceil((e - start)/60 s)``: +1/-1 at those two ``k`` and
   a running sum over ``k = 0..n-1`` (leaving at ``end`` falls on ``k = n``, off the
@@ -153,19 +158,38 @@ stay_totals AS (
            any_value(en) AS en
     FROM edges GROUP BY session
 ),
-levels AS (
-    SELECT session,
-           sum(d) OVER (PARTITION BY session ORDER BY t
-                        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS level
-    FROM (
-        SELECT session, t, sum(d) AS d
-        FROM (SELECT session, ts AS t, CASE type WHEN 'enter' THEN 1 ELSE -1 END AS d
-              FROM edges
-              UNION ALL SELECT session, en AS t, -still_in AS d FROM stay_totals)
-        GROUP BY session, t
-    )
+deltas AS (
+    SELECT session, ts AS t, CASE type WHEN 'enter' THEN 1 ELSE -1 END AS d FROM edges
+    UNION ALL SELECT session, en AS t, -still_in AS d FROM stay_totals
 ),
-peak AS (SELECT session, max(level) AS pcu FROM levels GROUP BY session),
+seconds AS (
+    SELECT session, b, up, before, before + d AS after
+    FROM (SELECT session, b, d, up,
+                 coalesce(sum(d) OVER (PARTITION BY session ORDER BY b
+                                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
+                     AS before
+          FROM (SELECT session, t // 1000 AS b, sum(d) AS d, sum(greatest(d, 0)) AS up
+                FROM deltas GROUP BY session, b))
+),
+reached AS (SELECT session, max(after) AS level FROM seconds GROUP BY session),
+rising AS (
+    SELECT s.session, s.b, s.before
+    FROM seconds s JOIN reached r USING (session)
+    WHERE s.before + s.up > r.level
+),
+peak AS (
+    SELECT r.session, greatest(r.level, coalesce(max(f.level), r.level)) AS pcu
+    FROM reached r
+    LEFT JOIN (
+        SELECT session, before + sum(d) OVER (PARTITION BY session, b ORDER BY t
+                                              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+                   AS level
+        FROM (SELECT x.session, x.b, x.before, e.t, sum(e.d) AS d
+              FROM deltas e JOIN rising x ON x.session = e.session AND x.b = e.t // 1000
+              GROUP BY x.session, x.b, x.before, e.t)
+    ) f USING (session)
+    GROUP BY r.session, r.level
+),
 minutes AS (SELECT session, unnest(range(n)) AS k FROM win),
 online_steps AS (
     SELECT session, (ts - st + 59999) // 60000 AS k,

@@ -5,14 +5,21 @@ it on every line costs about 10 µs of Python per event, which caps an import ne
 80,000 events/s, so the DuckDB importer splits the work:
 
 1. The file is cut into chunks of whole lines (32 MB); once Python's strict UTF-8
-   decoder has accepted a chunk, DuckDB splits it into numbered lines and, in one
-   vectorised statement, accepts the lines that are plainly in the contract's canonical
-   shape: only known keys, each once, each with its JSON type (strings where strings
-   go, integers written as plain digits within 64 bits, ``meta`` an object), the
-   required keys of their ``type``, a real ``ts``. The checks are generated from the
-   parser's own tables (:data:`~daihuo.events.model.REQUIRED_KEYS`,
-   :data:`~daihuo.events.model.SOURCES`, the integer minimums).
-2. Every other line — blank, malformed, or merely unusual (unknown keys, ``null``
+   decoder has accepted a chunk, DuckDB reads it as numbered lines (a view of the chunk
+   file) and accepts, in one vectorised statement, the *plain* lines: those matching one
+   regular expression that follows JSON's grammar for flat objects of known keys,
+   typed per key (strings without escapes or control characters where strings go,
+   integers of at most 18 digits where integers go, no ``null``, no ``meta``), whose
+   values DuckDB's typed ``from_json`` then reads exactly as Python's ``json`` does;
+   SQL checks the rest: each key once, the required keys of the ``type``, non-empty
+   identifiers, the sources, the integer minimums, a real ``ts``. Nearly every line a
+   producer writes is plain (:data:`PLAIN_SQL`).
+2. The lines left go through a general filter that accepts the canonical shape with
+   ``meta``, escapes and long integers too: each key's raw JSON text, then its value
+   (:data:`ACCEPT_SQL`). Both filters are generated from the parser's own tables
+   (:data:`~daihuo.events.model.REQUIRED_KEYS`, :data:`~daihuo.events.model.SOURCES`,
+   the integer minimums).
+3. Every other line — blank, malformed, or merely unusual (unknown keys, ``null``
    values, escapes DuckDB's JSON reader treats differently, trailing commas or ``NaN``
    that DuckDB would let through) — goes to :func:`~daihuo.events.parse.parse_line`,
    which accepts it or gives the reason with its line number.
@@ -20,8 +27,10 @@ it on every line costs about 10 µs of Python per event, which caps an import ne
 So SQL only ever *accepts* lines, and only lines the parser accepts with the same
 values; everything it is unsure of is decided by the parser. A property test loads
 random files (valid and broken lines) both ways and requires the same stored rows and
-the same summary. The generic path (any :class:`~daihuo.core.warehouse.Warehouse`) runs
-the parser on every line.
+the same summary; another holds the plain filter alone to the parser's values, line by
+line, on lines built to trip it (repeated keys, raw control characters, long or odd
+numbers, impossible timestamps). The generic path (any
+:class:`~daihuo.core.warehouse.Warehouse`) runs the parser on every line.
 
 Beyond the parser, a line is rejected when the store cannot hold it faithfully: an
 integer beyond 64 bits, a string with an unpaired surrogate escape (``"\\ud800"``),
@@ -47,7 +56,7 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 from daihuo.core.warehouse import COLUMNS, Warehouse
-from daihuo.core.warehouse.duckdb import DuckDBWarehouse, append_rows, quoted, scalar
+from daihuo.core.warehouse.duckdb import DuckDBWarehouse, append_rows, quoted
 from daihuo.events.model import (
     _IDENT_KEYS,
     _INT_MINIMUM,
@@ -258,7 +267,6 @@ def _accept_sql() -> str:
     # go to the parser. Each step is a subquery so every expression is computed once
     # (run with filter pushdown off, which would copy them into the filters).
     return f"""
-    INSERT INTO _accepted
     SELECT line, {", ".join(values)}
     FROM (
         SELECT *, try(make_date({date})) AS ts_date
@@ -269,7 +277,7 @@ def _accept_sql() -> str:
                 FROM (
                     SELECT line, try(from_json(text, {raw_struct})) AS r,
                            try(len(json_keys(text))) AS nkeys
-                    FROM _lines
+                    FROM _rest
                     WHERE NOT regexp_matches(text, {_literal(_TRAILING_COMMA_RE)})
                 )
                 WHERE r IS NOT NULL
@@ -281,6 +289,90 @@ def _accept_sql() -> str:
 
 
 ACCEPT_SQL: Final = _accept_sql()
+
+
+# --- plain lines: one regular expression, then typed values ------------------------------
+#
+# Nearly every line a producer writes is "plain": a flat object of known keys whose string
+# values have no escape and no control character, whose integers are at most 18 digits,
+# with no ``null`` and no ``meta``. Whether a line is plain is one pass of a regular
+# expression that follows JSON's grammar for exactly that subset, typed per key (a key of
+# ``qty`` must hold an integer, a key of ``user`` a string), so the line is valid JSON
+# with the right JSON type under every key, and DuckDB's typed ``from_json`` reads back the
+# parser's values byte for byte. What is left to check is what a grammar cannot say: each
+# key once, the required keys of the type, non-empty identifiers, the sources, the integer
+# minimums and a real date. Lines that are not plain go to the general filter above, and
+# what it does not accept to the parser.
+
+_JSON_WS: Final = r"[ \t\r]*"  # JSON whitespace; a line holds no newline
+_PLAIN_STRING: Final = r'"[^"\\\x00-\x1f]*"'  # no escape, no control character
+_PLAIN_INT: Final = r"-?(?:0|[1-9][0-9]{0,17})"  # fits in 64 bits whatever its digits
+
+
+def _plain_re() -> str:
+    strings = sorted(k for k in _KEYS if k not in _INT_MINIMUM and k not in ("meta", "ts"))
+    ints = sorted(_INT_MINIMUM)
+    pair = (
+        f'"(?:{"|".join(strings)})":{_JSON_WS}{_PLAIN_STRING}'
+        f'|"ts":{_JSON_WS}"{_TS_RE}"'
+        f'|"(?:{"|".join(ints)})":{_JSON_WS}{_PLAIN_INT}'
+    )
+    w = _JSON_WS
+    return f"{w}\\{{{w}(?:(?:{pair}){w},{w})*(?:{pair}){w}\\}}{w}"
+
+
+PLAIN_RE: Final = _plain_re()
+_PLAIN_KEYS: Final = tuple(k for k in _KEYS if k != "meta")
+
+
+def _plain_sql(table: str) -> str:
+    struct = _literal(
+        json.dumps({k: "BIGINT" if k in _INT_MINIMUM else "VARCHAR" for k in _PLAIN_KEYS})
+    )
+    present = " | ".join(
+        f"(({quoted(k)} IS NOT NULL)::BIGINT << {_KEYS.index(k)})" for k in _PLAIN_KEYS
+    )
+    checks = ["id <> ''", "session <> ''", "type <> ''"]
+    checks += [f"({quoted(k)} IS NULL OR {quoted(k)} <> '')" for k in sorted(_IDENT_KEYS)]
+    checks.append(f"(source IS NULL OR source IN ({', '.join(_literal(s) for s in SOURCES)}))")
+    checks += [
+        f"({quoted(k)} IS NULL OR {quoted(k)} >= {minimum})"
+        for k, minimum in sorted(_INT_MINIMUM.items())
+    ]
+    required = " ".join(
+        f"WHEN {_literal(etype)} THEN {_mask(keys)}" for etype, keys in REQUIRED_KEYS.items()
+    )
+    checks.append(
+        f"present & (CASE type {required} ELSE -1 END) = (CASE type {required} ELSE -1 END)"
+    )
+    checks.append("nkeys = bit_count(present)")
+    # the regular expression fixed the shape; strptime refuses what is not a real instant
+    # (month 13, 30 February, hour 24, second 60) except the year 0000
+    checks.append("ts_ms IS NOT NULL AND NOT starts_with(ts, '0000')")
+    values = ", ".join(
+        f"NULL::VARCHAR AS {quoted(c)}" if c in ("meta", "extra") else quoted(c) for c in COLUMNS
+    )
+    # Each step is a subquery so every expression is computed once (run with filter
+    # pushdown off, as the general filter is).
+    return f"""
+    SELECT line, {values}
+    FROM (
+        SELECT *, {present} AS present,
+               epoch_ms(try_strptime(ts, '%Y-%m-%dT%H:%M:%S.%gZ')) AS ts_ms
+        FROM (
+            SELECT line, nkeys, unnest(v)
+            FROM (
+                SELECT line, len(json_keys(text)) AS nkeys, from_json(text, {struct}) AS v
+                FROM {table}
+                WHERE regexp_full_match(text, {_literal(PLAIN_RE)})
+            )
+        )
+    )
+    WHERE {" AND ".join(checks)}
+    """
+
+
+PLAIN_SQL: Final = _plain_sql("_lines")
 _STAGE_COLUMNS: Final = ", ".join(
     f"{quoted(c)} {'BIGINT' if c in ('ts_ms', 'qty', 'amount', 'count') else 'VARCHAR'}"
     for c in COLUMNS
@@ -314,19 +406,36 @@ def _is_blank(text: str | bytes) -> bool:
 
 class _Staging:
     """Temp tables of one import on the warehouse's write connection, and a scratch
-    directory where each chunk is written for DuckDB's ``read_text``."""
+    directory where each chunk is written for DuckDB's ``read_text`` (``_lines`` is a
+    view of that file: read where it lies, never copied into a table)."""
 
-    def __init__(self, warehouse: DuckDBWarehouse, con: Any) -> None:
-        self.warehouse = warehouse
+    def __init__(self, con: Any) -> None:
         self.con = con
         self.scratch = Path(tempfile.mkdtemp(prefix="daihuo-import-"))
-        con.execute("CREATE OR REPLACE TEMP TABLE _lines (line BIGINT, text VARCHAR)").fetchall()
+        self.piece = self.scratch / "chunk.jsonl"
+        con.execute("CREATE OR REPLACE TEMP TABLE _rest (line BIGINT, text VARCHAR)").fetchall()
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE _accepted (line BIGINT, {_STAGE_COLUMNS})"
         ).fetchall()
 
+    def load(self, chunk: bytes, first: int) -> None:
+        """Make ``_lines`` the lines of ``chunk``, numbered from ``first``."""
+        self.piece.write_bytes(chunk)
+        self.con.execute(
+            "CREATE OR REPLACE TEMP VIEW _lines AS"
+            f" SELECT {int(first) - 1} + generate_subscripts(l, 1) AS line,"
+            " unnest(l) AS text FROM (SELECT string_split(content, chr(10)) AS l"
+            f" FROM read_text({_literal(str(self.piece))}))"
+        ).fetchall()
+
+    def accept(self, select: str) -> int:
+        """Stage the rows of ``select`` (``line`` and the columns); how many there were."""
+        inserted: int = self.con.execute(f"INSERT INTO _accepted {select}").fetchall()[0][0]
+        return inserted
+
     def drop(self) -> None:
-        for table in ("_lines", "_accepted"):
+        self.con.execute("DROP VIEW IF EXISTS _lines").fetchall()
+        for table in ("_rest", "_accepted"):
             self.con.execute(f"DROP TABLE IF EXISTS {table}").fetchall()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
@@ -339,8 +448,12 @@ def _import_duckdb(
     chunk_bytes: int,
 ) -> None:
     with warehouse.writer() as con:
-        stage = _Staging(warehouse, con)
+        # The filters' steps are subqueries so that every expression is computed once;
+        # filter pushdown would copy them into the filters.
+        con.execute("SET disabled_optimizers = 'filter_pushdown'").fetchall()
+        stage = _Staging(con)
         try:
+            accepted = 0
             first_line = 1
             with open(path, "rb") as handle:
                 for number, (chunk, newline) in enumerate(_chunks(handle, chunk_bytes)):
@@ -349,61 +462,60 @@ def _import_duckdb(
                         chunk = chunk[3:]
                     count = chunk.count(b"\n") + 1
                     last = first_line + count - 1 if not newline else None
-                    _load_chunk(stage, chunk, first_line, last, summary)
+                    accepted += _load_chunk(stage, chunk, first_line, count, last, summary)
                     first_line += count
                     summary.lines += count
                     if progress is not None:
                         progress(consumed)
-            accepted: int = scalar(con, "SELECT count(*) FROM _accepted")
             result = warehouse.append_staged(con, "_accepted", "line")
             summary.kept = result.kept
             summary.duplicates = accepted - result.kept
         finally:
             stage.drop()
+            con.execute("RESET disabled_optimizers").fetchall()
 
 
 def _load_chunk(
-    stage: _Staging, chunk: bytes, first: int, unterminated: int | None, summary: ParseSummary
-) -> None:
-    """Load one chunk; ``unterminated`` is the number of a last line without newline."""
+    stage: _Staging,
+    chunk: bytes,
+    first: int,
+    count: int,
+    unterminated: int | None,
+    summary: ParseSummary,
+) -> int:
+    """Stage one chunk of ``count`` lines from line ``first`` (``unterminated`` is the
+    number of a last line without newline); returns the number of lines accepted."""
     con = stage.con
-    con.execute("DELETE FROM _lines").fetchall()
-    undecodable: list[tuple[int, bytes]] = []
+    undecodable: dict[int, bytes] = {}
     try:
         chunk.decode("utf-8")  # Python's strict decoder, as the parser uses
     except UnicodeDecodeError:
-        good: list[tuple[int, str]] = []
-        for offset, raw in enumerate(chunk.split(b"\n")):
+        # SQL reads such a line as blank (which no filter accepts); it is decided below
+        lines = chunk.split(b"\n")
+        for offset, raw in enumerate(lines):
             try:
-                good.append((first + offset, raw.decode("utf-8")))
+                raw.decode("utf-8")
             except UnicodeDecodeError:
-                undecodable.append((first + offset, raw))
-        append_rows(con, "_lines", good)
-    else:
-        # DuckDB reads and splits the chunk from a file faster than from a parameter
-        piece = stage.scratch / "chunk.jsonl"
-        piece.write_bytes(chunk)
+                undecodable[first + offset] = raw
+                lines[offset] = b""
+        chunk = b"\n".join(lines)
+    # DuckDB reads and splits the chunk from a file faster than from a parameter
+    stage.load(chunk, first)
+    accepted = stage.accept(PLAIN_SQL)
+    rest: list[tuple[int, str | bytes]] = []
+    if accepted < count:
+        # the other lines: the general filter, then the parser
+        staged = f"(SELECT line FROM _accepted WHERE line >= {int(first)})"
         con.execute(
-            "INSERT INTO _lines SELECT $first + generate_subscripts(l, 1) - 1, unnest(l)"
-            " FROM (SELECT string_split(content, chr(10)) AS l"
-            f" FROM read_text({_literal(str(piece))}))",
-            {"first": first},
+            f"INSERT INTO _rest SELECT line, text FROM _lines WHERE line NOT IN {staged}"
         ).fetchall()
-    con.execute("SET disabled_optimizers = 'filter_pushdown'").fetchall()
-    try:
-        con.execute(ACCEPT_SQL).fetchall()
-    finally:
-        con.execute("RESET disabled_optimizers").fetchall()
-    rest = con.execute(
-        "SELECT line, text FROM _lines WHERE line NOT IN"
-        " (SELECT line FROM _accepted WHERE line >= $first)",
-        {"first": first},
-    ).fetchall()
+        accepted += stage.accept(ACCEPT_SQL)
+        rest = con.execute(f"SELECT line, text FROM _rest WHERE line NOT IN {staged}").fetchall()
+        con.execute("DELETE FROM _rest").fetchall()
     if undecodable:
-        rest = sorted([*rest, *undecodable])
-    else:
-        rest.sort()
-    _decide(stage, rest, unterminated, summary)
+        rest = [(n, undecodable.get(n, text)) for n, text in rest]
+    rest.sort()
+    return accepted + _decide(stage, rest, unterminated, summary)
 
 
 def _decide(
@@ -411,10 +523,10 @@ def _decide(
     lines: Iterable[tuple[int, str | bytes]],
     unterminated: int | None,
     summary: ParseSummary,
-) -> None:
+) -> int:
     """The parser's verdict on the lines SQL did not accept, each given to it as
     :func:`~daihuo.events.parse.parse_file` would: with its newline, since JSON error
-    columns count from it."""
+    columns count from it. Returns the number of lines it accepted."""
     rows = []
     for number, text in lines:
         if _is_blank(text):
@@ -434,6 +546,7 @@ def _decide(
         rows.append((number, *event_row(event)))
     if rows:
         append_rows(stage.con, "_accepted", rows)
+    return len(rows)
 
 
 def _import_generic(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,11 @@ from hypothesis import strategies as st
 from daihuo.analytics import engine, reference
 from daihuo.core.warehouse import COLUMNS
 from daihuo.core.warehouse.duckdb import DuckDBWarehouse
-from daihuo.events.model import Event, event_to_obj
-from daihuo.events.parse import ParseSummary, load_events, parse_lines
+from daihuo.events.model import Event, InvalidEvent, event_to_obj
+from daihuo.events.parse import ParseSummary, load_events, parse_line, parse_lines
 from daihuo.events.store import (
+    _STAGE_COLUMNS,
+    PLAIN_SQL,
     _import_generic,
     event_row,
     export_jsonl,
@@ -27,7 +30,16 @@ from daihuo.events.store import (
     session_events,
 )
 
-from tests.unit.analytics.logs import end, enter, ev, event_logs, start, write_jsonl
+from tests.unit.analytics.logs import (
+    created,
+    end,
+    enter,
+    ev,
+    event_logs,
+    impression,
+    start,
+    write_jsonl,
+)
 
 SHARED = Path(__file__).resolve().parents[3].parent / "shared"
 SAMPLES = SHARED / "samples"
@@ -360,3 +372,130 @@ def test_generic_and_duckdb_imports_agree_on_the_worked_example() -> None:
     rows, summary = fast_import(EXAMPLE, 1 << 20)
     assert rows == expected_rows
     same_summary(summary, expected)
+
+
+# --- the plain-line path: a regular expression and typed values -------------------------------
+
+
+def plain_rows(lines: list[str]) -> dict[int, tuple[Any, ...]]:
+    """What the plain-line statement alone accepts: line number -> stored row."""
+    con = duckdb.connect()
+    con.execute("CREATE TEMP TABLE _lines (line BIGINT, text VARCHAR)")
+    con.execute(f"CREATE TEMP TABLE _accepted (line BIGINT, {_STAGE_COLUMNS})")
+    con.executemany("INSERT INTO _lines VALUES (?, ?)", list(enumerate(lines, start=1)))
+    con.execute("SET disabled_optimizers = 'filter_pushdown'")
+    con.execute("INSERT INTO _accepted " + PLAIN_SQL)
+    return {row[0]: tuple(row[1:]) for row in con.execute("SELECT * FROM _accepted").fetchall()}
+
+
+PLAIN_KEYS = ["id", "ts", "session", "type", "user", "source", "product", "order", "qty",
+              "amount", "text", "count", "device", "ip"]  # fmt: skip
+PLAIN_ODD_VALUES = st.sampled_from(
+    ["", ":", '":', "a\x01b", "tab\there", "\x7f", "é", "😀", "9" * 18, "-0", "007"]
+)
+RAW_NUMBERS = st.sampled_from(
+    ["0", "-0", "1", "-1", "007", "1.0", "1e2", "9" * 18, "9" * 19, "-" + "9" * 18, "true"]
+)
+
+
+@st.composite
+def plain_lines(draw: st.DrawFn) -> str:
+    """A line near the plain shape: an event written without escapes, then changed a little
+    in the ways the plain path must get right (or leave to the others)."""
+    log = draw(event_logs(max_events=3))
+    obj = event_to_obj(log[0])
+    obj.pop("meta", None)
+    pairs = [(k, json.dumps(v, ensure_ascii=False)) for k, v in obj.items()]
+    kind = draw(st.integers(0, 10))
+    if kind == 1:  # a duplicate key, with the same or another value
+        key, value = draw(st.sampled_from(pairs))
+        pairs.append((key, draw(st.sampled_from([value, '"other"', "2"]))))
+    elif kind == 2:  # a string with what JSON forbids or what a pattern might trip on
+        pairs.append((draw(st.sampled_from(["text", "device", "user"])), ""))
+        key = pairs[-1][0]
+        pairs[-1] = (key, '"' + draw(PLAIN_ODD_VALUES) + '"')
+    elif kind == 3:  # a number written some way
+        pairs.append((draw(st.sampled_from(["qty", "amount", "count", "user"])), draw(RAW_NUMBERS)))
+    elif kind == 4:  # a key dropped
+        del pairs[draw(st.integers(0, len(pairs) - 1))]
+    elif kind == 5:  # a timestamp that is not a real instant, or not the shape
+        ts = draw(BAD_TS)
+        pairs = [(k, f'"{ts}"' if k == "ts" else v) for k, v in pairs]
+    elif kind == 6:  # keys shuffled
+        pairs = draw(st.permutations(pairs))
+    elif kind == 7:  # a string where an integer goes and the reverse
+        pairs.append(draw(st.sampled_from([("qty", '"2"'), ("session", "5"), ("id", "null")])))
+    elif kind == 8:  # an unknown type or source
+        pairs.append(draw(st.sampled_from([("type", '"visit"'), ("source", '"tv"')])))
+    sep = draw(st.sampled_from([", ", ",", " ,\t", ",\r "]))
+    colon = draw(st.sampled_from([": ", ":", ":\t", " : "]))
+    text = "{" + sep.join(f'"{k}"{colon}{v}' for k, v in pairs) + "}"
+    return draw(st.sampled_from(["", " ", "\t"])) + text + draw(st.sampled_from(["", " ", "\r"]))
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.lists(plain_lines(), min_size=1, max_size=8))
+def test_plain_lines_are_accepted_only_as_the_parser_reads_them(lines: list[str]) -> None:
+    accepted = plain_rows(lines)
+    for number, line in enumerate(lines, start=1):
+        try:
+            event = parse_line(line + "\n")
+        except InvalidEvent:
+            assert number not in accepted, line
+            continue
+        if number in accepted:
+            assert accepted[number] == event_row(event), line
+        else:  # only what the pattern leaves to the others: whitespace before a colon,
+            # an escape or control character, a long or odd number, a repeated key
+            assert (
+                " :" in line
+                or "\\" in line
+                or any(c < " " and c not in " \t\r" for c in line)
+                or any(len(d) > 18 for d in re.findall(r"[0-9]+", line))
+                or len(json.loads(line)) != len(re.findall(r'"[a-z]+"\s*:', line))
+                or re.search(r'"(?:qty|amount|count|ts)"\s*:\s*"', line) is not None
+                or "0000-" in line
+            ), line
+
+
+def test_plain_lines_of_every_type_take_the_plain_path() -> None:
+    lines = [
+        json.dumps(event_to_obj(e), ensure_ascii=False, separators=sep)
+        for sep in ((", ", ": "), (",", ":"))
+        for e in (
+            start(0, eid="a"),
+            impression(1, "u1", device="d", ip="1.2.3.4"),
+            enter(2, "u1", source="ads"),
+            ev(3, "comment", user="u1", text="好 : , } ] 'x'"),
+            ev(4, "like", user="u1", count=9_223_372_036_854),
+            created(5, "u1", "o1", qty=2, amount=0),
+            ev(6, "order_refunded", user="u1", order="o1", amount=500),
+            end(60),
+        )
+    ]
+    accepted = plain_rows(lines)
+    assert accepted == {n: event_row(parse_line(line)) for n, line in enumerate(lines, start=1)}
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    st.tuples(
+        st.integers(0, 9999),
+        st.integers(0, 99),
+        st.integers(0, 99),
+        st.integers(0, 99),
+        st.integers(0, 99),
+        st.integers(0, 99),
+        st.integers(0, 999),
+    )
+)
+def test_the_plain_path_reads_timestamps_as_the_parser_does(parts: tuple[int, ...]) -> None:
+    y, mo, d, h, mi, s, ms = parts
+    ts = f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}.{ms:03d}Z"
+    line = json.dumps({"id": "x", "ts": ts, "session": "s", "type": "live_start"})
+    try:
+        expected: int | None = parse_line(line).ts_ms
+    except InvalidEvent:
+        expected = None
+    got = plain_rows([line]).get(1)
+    assert (None if got is None else got[1]) == expected

@@ -183,6 +183,32 @@ def test_orders_count_by_their_creation_in_the_window_and_settle_at_any_time() -
 # --- curves, funnel, products, sources ------------------------------------------------------
 
 
+def test_pcu_peaks_inside_a_second_and_across_seconds() -> None:
+    # The peak is counted per second first, then instant by instant where it could be
+    # higher: here the level is 0 at the end of second 10 but 3 inside it.
+    log = [
+        start(0),
+        enter(10.1, "u1"),
+        enter(10.2, "u2"),
+        enter(10.2, "u3"),
+        leave(10.2, "u1"),  # leaves first at 10.2: 1, then 2 -> 3 is never reached there
+        enter(10.3, "u1"),  # 3 at 10.3
+        leave(10.4, "u1"),
+        leave(10.5, "u2"),
+        leave(10.9, "u3"),  # 0 again before 11
+        enter(20, "u4"),
+        enter(21.5, "u5"),  # 2 from 21.5 on, at a second's end too
+        end(60),
+    ]
+    assert figures(log)["pcu"] == 3
+    # A peak held across seconds, reached exactly at a second's end.
+    log = [start(0), enter(5, "a"), enter(6, "b"), leave(7.5, "a"), end(60)]
+    assert figures(log)["pcu"] == 2
+    # Everyone leaving and entering at one instant: leaves first, so no double count.
+    log = [start(0), enter(5, "a"), leave(9, "a"), enter(9, "b"), end(60)]
+    assert figures(log)["pcu"] == 1
+
+
 def test_minute_curves_count_instants_and_half_open_minutes() -> None:
     r = figures(
         [
