@@ -21,6 +21,7 @@ from daihuo.core.errors import NotFound, Unauthorized, problems
 from daihuo.events.sink import EventSink
 from daihuo.events.store import session_events
 from daihuo.ledger import service as ledger
+from daihuo.live import domain as live_domain
 from daihuo.live import errors as live_errors
 from daihuo.live import service as live
 from daihuo.tenancy import errors as tenancy_errors
@@ -92,22 +93,28 @@ async def _live_snapshot(feed: LiveFeed, session_id: str, titles: dict[str, str]
 
 async def _own_live_session(
     session: AsyncSession, principal: Principal, session_id: str
-) -> dict[str, str]:
-    """Check the session is the caller's merchant's; its product titles by product id.
-    The database connection goes back to the pool at once (a feed holds none)."""
+) -> tuple[str, dict[str, str]]:
+    """Check the session is the caller's merchant's: its state and its product titles by
+    product id. The database connection goes back to the pool at once (a feed holds none)."""
     try:
         live_session = await live.get_session(session, principal, session_id)
     finally:
         await rollback(session)
     titles = {p.product_id: p.title for p in live_session.products}
     titles.update({p.item_id: p.title for p in live_session.products})
-    return titles
+    return live_session.state, titles
+
+
+def _sse(event: str, snap: dict[str, Any]) -> str:
+    return (
+        f"event: {event}\ndata: {json.dumps(snap, ensure_ascii=False, separators=(',', ':'))}\n\n"
+    )
 
 
 @router.get(
     "/sessions/{session_id}/live",
     responses={
-        **problems(*AUTH, *DENIED, live_errors.LiveSessionNotFound),
+        **problems(*AUTH, *DENIED, live_errors.LiveSessionNotFound, live_errors.SessionNotLive),
         200: {
             "description": "Server-sent events: a `snapshot` about every second, then one "
             "`end` (the final figures) when the session ends.",
@@ -123,18 +130,22 @@ async def live_feed(
     session: AsyncSession = Depends(get_session),
     feed: LiveFeed = Depends(get_feed),
 ) -> StreamingResponse:
-    """The live figures of a session as server-sent events (docs/analytics.md)."""
-    titles = await _own_live_session(session, principal, session_id)
+    """The live figures of a live session as server-sent events (docs/analytics.md); an
+    ended session gets its final figures as one `end` event."""
+    state, titles = await _own_live_session(session, principal, session_id)
+    if state == live_domain.SCHEDULED:
+        raise live_errors.SessionNotLive(f"Session {session_id} has not started yet.")
     every = request.app.state.settings.live_feed_seconds
 
     async def stream() -> AsyncIterator[str]:
+        ended = state == live_domain.ENDED
         while True:
             snap = await _live_snapshot(feed, session_id, titles)
-            data = json.dumps(snap, ensure_ascii=False, separators=(",", ":"))
-            if snap["state"] == "ended":
-                yield f"event: end\ndata: {data}\n\n"
+            if ended or snap["state"] == "ended":
+                snap["state"] = "ended"
+                yield _sse("end", snap)
                 return
-            yield f"event: snapshot\ndata: {data}\n\n"
+            yield _sse("snapshot", snap)
             await asyncio.sleep(every)
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
@@ -153,7 +164,7 @@ async def live_tile(
 ) -> dict[str, Any]:
     """The live tile of a session: its figures so far and the last five minutes, once
     (the same object as one message of the feed)."""
-    titles = await _own_live_session(session, principal, session_id)
+    _, titles = await _own_live_session(session, principal, session_id)
     return await _live_snapshot(feed, session_id, titles)
 
 
