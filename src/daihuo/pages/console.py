@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.analytics import engine
 from daihuo.analytics.cli_report import FUNNEL_STEPS, METRICS, format_value
+from daihuo.analytics.live import LiveFeed
 from daihuo.catalog import errors as catalog_errors
 from daihuo.catalog import service as catalog
 from daihuo.core.db import commit, scope_session
@@ -68,6 +69,16 @@ CSP = (
     "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 HEADLINE = ("viewer_uv", "pcu", "order_count", "gmv", "conversion_rate")
+# The live tile (GET /api/v1/sessions/{id}/live): the feed's figures and how each shows.
+LIVE_FIGURES = (
+    ("online", "count"), ("views_pv", "count"), ("pcu", "count"), ("like_count", "count"),
+    ("comment_count", "count"), ("gmv", "money"), ("order_count", "count"),
+    ("buyer_uv", "count"), ("conversion_rate", "rate"),
+)  # fmt: skip
+LAST_MINUTE = (
+    ("views", "count"), ("comments", "count"), ("likes", "count"), ("orders", "count"),
+    ("gmv", "money"),
+)  # fmt: skip
 REVIEW_HEADLINE = (
     "duration_seconds", "viewer_uv", "pcu", "acu", "comment_count", "order_count", "gmv",
     "conversion_rate", "gpm", "aov",
@@ -352,6 +363,15 @@ async def dashboard(request: Request, session: AsyncSession = Depends(get_sessio
     if refused is not None:
         return refused
     sessions = (await _sessions(session, principal))[:RECENT]
+    feed: LiveFeed = request.app.state.live_feed
+    live_now = []
+    for s in sessions:
+        if s.state == "live":
+            snap = await feed.snapshot(s.id)
+            titles = _product_titles(s)
+            for row in snap["top_products"]:
+                row["title"] = titles.get(row["product"], "")
+            live_now.append({"s": s, "snap": snap, "feed": f"/api/v1/sessions/{s.id}/live"})
     rows = []
     for s in sessions:
         figures = await _figures(request, s.id) if s.state != "scheduled" else None
@@ -372,6 +392,9 @@ async def dashboard(request: Request, session: AsyncSession = Depends(get_sessio
         "console/dashboard.html",
         principal=principal,
         rows=rows,
+        live_now=live_now,
+        live_figures=LIVE_FIGURES,
+        last_minute=LAST_MINUTE,
         headline=[(key, KIND_OF[key]) for key in HEADLINE],
         chart_data={"trend": trend} if trend else {},
         chart_text={key: text[f"m.{key}"] for key in ("gmv", "viewer_uv")},
