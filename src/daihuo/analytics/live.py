@@ -456,15 +456,35 @@ end
 return 1
 """
 
-# One consistent read: the totals hash, the set sizes, the minute hashes and products.
+# One consistent read: the totals hash, the set sizes, the products, and the minute
+# buckets of the tile's minutes only (ARGV: now in ms, the tile's length in minutes), so
+# a read costs the same at minute 1 and at hour 3.
 _READ = """
 local p = KEYS[1]
 if redis.call('EXISTS', p..'t') == 0 then return false end
+local t = redis.call('HMGET', p..'t', 'start', 'end')
+local start, stop = tonumber(t[1] or false), tonumber(t[2] or false)
+local fields, ks = {}, {}
+if start ~= nil then
+  local untl = stop or math.max(tonumber(ARGV[1]), start)
+  local cur = math.floor((untl - start) / 60000)
+  if stop ~= nil and cur > 0 and (untl - start) % 60000 == 0 then cur = cur - 1 end
+  for k = math.max(0, cur - tonumber(ARGV[2]) + 1), cur do
+    table.insert(ks, k)
+    for _, f in ipairs({'views', 'comments', 'likes', 'orders', 'gmv'}) do
+      table.insert(fields, k..'|'..f)
+    end
+  end
+end
+local minutes, online = {}, {}
+if #ks > 0 then
+  minutes = redis.call('HMGET', p..'m', unpack(fields))
+  online = redis.call('HMGET', p..'om', unpack(ks))
+end
 return {
   redis.call('HGETALL', p..'t'), redis.call('SCARD', p..'in'),
   redis.call('SCARD', p..'viewers'), redis.call('SCARD', p..'buyers'),
-  redis.call('HGETALL', p..'om'), redis.call('HGETALL', p..'m'),
-  redis.call('HGETALL', p..'pr')
+  ks, online, fields, minutes, redis.call('HGETALL', p..'pr')
 }
 """
 
@@ -502,16 +522,19 @@ class RedisTotals(TotalsStore):
             await self._apply(keys=[self.key(session_id)], args=[json.dumps(rows), self.ttl_s])
 
     async def read(self, session_id: str, now_ms: int) -> Totals | None:
-        got = await self._read(keys=[self.key(session_id)])
+        got = await self._read(keys=[self.key(session_id)], args=[now_ms, TILE_MINUTES])
         if not got:
             return None
         t = {k: int(v) for k, v in _pairs(got[0]).items()}
+        online_per_minute = {
+            int(k): int(v) for k, v in zip(got[4], got[5], strict=True) if v is not None
+        }
         minutes: dict[int, dict[str, int]] = {}
-        for name, value in _pairs(got[5]).items():
-            k, f = name.split("|")
-            minutes.setdefault(int(k), {})[f] = int(value)
+        for name, value in zip(got[6], got[7], strict=True):
+            k, f = name.decode().split("|")
+            minutes.setdefault(int(k), {})[f] = 0 if value is None else int(value)
         products: dict[str, dict[str, int]] = {}
-        for name, value in _pairs(got[6]).items():
+        for name, value in _pairs(got[8]).items():
             product, f = name.rsplit("|", 1)
             products.setdefault(product, {})[f] = int(value)
         return Totals(
@@ -520,8 +543,7 @@ class RedisTotals(TotalsStore):
             likes=t.get("likes", 0), comments=t.get("comments", 0), gmv=t.get("gmv", 0),
             orders=t.get("orders", 0), buyers=int(got[3]), items=t.get("items", 0),
             refund=t.get("refund", 0),
-            online_per_minute={int(k): int(v) for k, v in _pairs(got[4]).items()},
-            minutes=minutes, products=products,
+            online_per_minute=online_per_minute, minutes=minutes, products=products,
         )  # fmt: skip
 
 
