@@ -115,7 +115,8 @@ class Totals:
                 bucket = self.minutes.get(k, {})
                 row.update({f: bucket.get(f, 0) for f in MINUTE_FIELDS})
                 minutes.append(row)
-        last = minutes[-2] if len(minutes) >= 2 else None
+        # the last complete minute: the one before the running one (after the end, the last)
+        last = minutes[-1] if ended and minutes else (minutes[-2] if len(minutes) >= 2 else None)
         ranked = sorted(
             self.products.items(), key=lambda kv: (-kv[1]["gmv"], -kv[1]["click_uv"], kv[0])
         )
