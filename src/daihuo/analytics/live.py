@@ -321,14 +321,26 @@ class TotalsStore(ABC):
 
 
 class MemoryTotals(TotalsStore):
-    """The totals in this process (one server, no Redis)."""
+    """The totals in this process (one server, no Redis). A session's totals are dropped
+    when a new session starts more than ``keep_ms`` after it ended (the Redis keys'
+    lifetime), so a long-running server does not keep every session it ever had."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_ms: int = REDIS_TTL_S * 1000) -> None:
         self.sessions: dict[str, SessionTotals] = {}
+        self.keep_ms = keep_ms
+
+    def _forget_old(self, now_ms: int) -> None:
+        old = [
+            sid for sid, t in self.sessions.items()
+            if t.end is not None and t.end < now_ms - self.keep_ms
+        ]  # fmt: skip
+        for sid in old:
+            del self.sessions[sid]
 
     def apply_now(self, session_id: str, events: Sequence[Event]) -> None:
         totals = self.sessions.get(session_id)
         if totals is None:
+            self._forget_old(max(e.ts_ms for e in events))
             totals = self.sessions[session_id] = SessionTotals()
         for event in events:
             totals.apply(event)

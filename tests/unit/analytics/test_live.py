@@ -135,3 +135,11 @@ def session_log(log: list[Event], sid: str) -> list[Event] | None:
     # (everybody leaves at the end); the feed counts it if it came first.
     assume(not any(e.type == "enter" and e.ts_ms in ends for e in kept))
     return events
+
+
+def test_a_server_forgets_sessions_long_ended_when_new_ones_start() -> None:
+    store = MemoryTotals(keep_ms=60_000)
+    store.apply_now("old", [start(0, session="old"), end(10, session="old")])
+    store.apply_now("recent", [start(20, session="recent"), end(100, session="recent")])
+    store.apply_now("new", [start(120, session="new")])
+    assert set(store.sessions) == {"recent", "new"}
