@@ -13,7 +13,11 @@ tile is read "live" at that instant. Cases:
   computing the figures so far with the report's SQL (what re-querying the session
   every second would cost) and a bare last-five-minutes SQL (plain counts by minute of
   enters, comments, likes and created-and-paid orders: a floor for DuckDB, it has no
-  presence, PCU or so-far totals).
+  presence, PCU or so-far totals);
+* ``GET …/live/tile`` (with Redis): the whole request to a running server (``daihuo
+  serve`` on SQLite, bearer token, tenancy check, Redis read), whose totals were applied
+  to Redis from here — as another process would — against the same server's floor, an
+  authenticated ``GET /api/v1/me``.
 
     python -m bench live_feed --quick
 """
@@ -24,10 +28,15 @@ import asyncio
 import json
 import os
 import secrets
+import shutil
 import statistics
+import tempfile
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import httpx
 from redis.asyncio import Redis
 
 from daihuo.analytics import engine
@@ -37,6 +46,7 @@ from daihuo.events.model import Event, event_from_obj
 from daihuo.events.store import event_row
 
 from bench.analytics import generate
+from bench.orders import PASSWORD, Server, _database, cheap_auth
 
 REDIS_ENV = "DAIHUO_TEST_REDIS_URL"
 BATCH = 1_000
@@ -168,6 +178,7 @@ async def _run(quick: bool) -> list[dict[str, Any]]:
             rows.append({"case": "tile read p99, Redis (vs DuckDB last-5-minutes p99)",
                          "value": p99, "unit": "ms", "baseline": l99,
                          "ratio": round(p99 / l99, 3)})  # fmt: skip
+            rows += await _http_tile(url, prefix, batches, snap["gmv"], reads)
         finally:
             keys = [k async for k in redis.scan_iter(match=f"{prefix}*", count=1000)]
             if keys:
@@ -175,3 +186,74 @@ async def _run(quick: bool) -> list[dict[str, Any]]:
             await redis.aclose()
     warehouse.close()
     return rows
+
+
+async def _merchant_session(url: str) -> tuple[str, str]:
+    """A merchant's bearer token and one of its live sessions (scheduled: the tile reads
+    the totals in any state)."""
+    from daihuo.core.db import Database, commit
+    from daihuo.live import service as live
+    from daihuo.live.schemas import LiveSessionCreate
+    from daihuo.tenancy import service as tenancy
+    from daihuo.tenancy.domain import TenantKind, Via
+
+    cfg = cheap_auth()
+    db = Database(url)
+    try:
+        async with db.session(all_tenants=True) as session:
+            user = await tenancy.create_user(
+                session, cfg, email="host@bench.test", password=PASSWORD, display_name="host"
+            )
+            await tenancy.create_tenant(session, kind=TenantKind.merchant, name="店", owner=user)
+            token = (await tenancy.issue_token(session, cfg, user, kind=Via.bearer)).secret
+            await commit(session)
+        async with db.session(all_tenants=True) as session:
+            ctx = await tenancy.principal_for_user(session, user, via=Via.bearer, tenant_id=None)
+        async with db.session(tenant_id=ctx.tenant_id) as session:
+            data = LiveSessionCreate(title="压测直播", planned_start=datetime.now(UTC))
+            made = await live.schedule(session, ctx, data)
+            await commit(session)
+        return token, made.id
+    finally:
+        await db.dispose()
+
+
+async def _http_tile(
+    redis_url: str, prefix: str, batches: list[list[Event]], gmv: int, reads: int
+) -> list[dict[str, Any]]:
+    tmp = Path(tempfile.mkdtemp(prefix="daihuo-bench-live-"))
+    try:
+        url, _ = await _database("sqlite", tmp)
+        token, sid = await _merchant_session(url)
+        redis = Redis.from_url(redis_url)
+        try:
+            store = RedisTotals(redis, prefix=prefix)
+            for batch in batches:  # what the processes recording the room would apply
+                await store.apply(sid, processing_order(batch))
+        finally:
+            await redis.aclose()
+        env = {"DAIHUO_REDIS_URL": redis_url, "DAIHUO_REDIS_PREFIX": prefix}
+        server = Server(url, tmp / "var", extra_env=env)
+        try:
+            headers = {"Authorization": f"Bearer {token}"}
+            async with httpx.AsyncClient(base_url=server.base, headers=headers) as client:
+                path = f"/api/v1/sessions/{sid}/live/tile"
+                r = await client.get(path)
+                assert r.status_code == 200 and r.json()["gmv"] == gmv, r.text
+                for _ in range(20):  # warm up
+                    await client.get(path)
+                    await client.get("/api/v1/me")
+                tile_ms = await _atimed(lambda: client.get(path), reads)
+                floor_ms = await _atimed(lambda: client.get("/api/v1/me"), reads)
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    p50, p99 = _quantiles(tile_ms)
+    f50, f99 = _quantiles(floor_ms)
+    return [
+        {"case": "GET /live/tile p50 over HTTP, Redis (vs GET /api/v1/me p50)", "value": p50,
+         "unit": "ms", "baseline": f50, "ratio": round(p50 / f50, 2)},
+        {"case": "GET /live/tile p99 over HTTP, Redis (vs GET /api/v1/me p99)", "value": p99,
+         "unit": "ms", "baseline": f99, "ratio": round(p99 / f99, 2)},
+    ]  # fmt: skip
