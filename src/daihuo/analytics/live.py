@@ -41,6 +41,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections import defaultdict
@@ -127,7 +128,7 @@ class Totals:
             "at_ms": now_ms,
             "started_ms": self.start,
             "ended_ms": self.end,
-            "online": self.online,
+            "online": 0 if ended else self.online,  # everyone leaves at the end
             "views_pv": self.views,
             "viewer_uv": self.viewers,
             "pcu": self.pcu,
@@ -568,11 +569,16 @@ class LiveFeed:
     store: at once in memory, every ``interval`` seconds as one script per session in
     Redis. Orders outside any session (``shop:…``) have no feed and are skipped."""
 
-    def __init__(self, store: TotalsStore, *, interval: float = 0.1) -> None:
+    def __init__(
+        self, store: TotalsStore, *, interval: float = 0.1, max_pending: int = 1_000_000
+    ) -> None:
         self.store = store
         self.interval = interval
+        self.max_pending = max_pending
         self.applied = 0
+        self.dropped = 0
         self._pending: list[Event] = []
+        self._lock = threading.Lock()  # add() may be called from another thread
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
@@ -585,11 +591,18 @@ class LiveFeed:
                 self.store.apply_now(session_id, processing_order(batch))
             self.applied += len(kept)
             return
-        self._pending.extend(kept)
+        with self._lock:
+            self._pending.extend(kept)
+            over = len(self._pending) - self.max_pending
+            if over > 0:  # the store has been failing for long: keep the newest
+                del self._pending[:over]
+                self.dropped += over
+                log.error("live totals: %d events dropped, the store is not taking them", over)
 
     async def flush(self) -> None:
         """Apply everything added so far."""
-        batch, self._pending = self._pending, []
+        with self._lock:
+            batch, self._pending = self._pending, []
         for session_id, events in _by_session(batch).items():
             try:
                 await self.store.apply(session_id, processing_order(events))
@@ -597,7 +610,8 @@ class LiveFeed:
             except Exception:
                 log.exception("live totals of %s: applying %d events failed", session_id,
                               len(events))  # fmt: skip
-                self._pending.extend(events)  # retried with the next batch
+                with self._lock:  # retried with the next batch, ahead of newer events
+                    self._pending[:0] = events
 
     async def _run(self) -> None:
         while True:

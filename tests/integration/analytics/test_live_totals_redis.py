@@ -136,3 +136,29 @@ def test_redis_totals_equal_the_oracle_on_random_logs(
         got = asyncio.run(redis_snapshot(url, prefix, key, [ordered[:5], ordered[5:]], now))
         got["session"] = sid
         check(got, events)
+
+
+async def test_events_wait_while_redis_is_unreachable_and_apply_once_it_answers(
+    redis_url: tuple[str, str],
+) -> None:
+    url, prefix = redis_url
+    dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    live = Redis.from_url(url)
+    ordered = server_order(EDGES)
+    feed = LiveFeed(RedisTotals(dead, prefix=prefix), max_pending=len(ordered) + 2)
+    try:
+        feed.add(ordered)
+        await feed.flush()  # refused: nothing is lost
+        assert feed.applied == 0 and feed.dropped == 0
+        feed.add(
+            [ev(200, "comment", user="late", text="晚到的评论", eid=f"c{i}") for i in range(5)]
+        )
+        assert feed.dropped == 3  # over the bound, the oldest go
+        feed.store = RedisTotals(live, prefix=prefix)  # Redis is back
+        await feed.flush()
+        assert feed.applied == len(ordered) + 5 - 3
+        snap = await feed.snapshot("s", T0 + 200_000)
+        assert snap["state"] == "ended"
+    finally:
+        await dead.aclose()
+        await live.aclose()
