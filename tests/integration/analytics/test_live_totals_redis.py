@@ -4,9 +4,7 @@ the same state machine, shared by every server process."""
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,24 +13,13 @@ from redis.asyncio import Redis
 from daihuo.analytics.live import LiveFeed, MemoryTotals, RedisTotals
 from daihuo.events.model import Event
 
-from tests.conftest import REDIS_ENV
-from tests.integration.live.rooms import flush_prefix
+from tests.integration.live.test_scale_out import redis_prefix  # noqa: F401 - the fixture
 from tests.unit.analytics.live_oracle import check, server_order
 from tests.unit.analytics.logs import T0, created, end, enter, ev, event_logs, leave, paid, refunded
 from tests.unit.analytics.logs import start as live_start
 from tests.unit.analytics.test_live import session_log
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-def redis_url() -> Iterator[tuple[str, str]]:
-    url = os.environ.get(REDIS_ENV)
-    if not url:
-        pytest.skip(f"Redis tests need {REDIS_ENV}")
-    prefix = f"daihuo-test-{secrets.token_hex(4)}:"
-    yield url, prefix
-    flush_prefix(url, prefix)
 
 
 async def redis_snapshot(
@@ -77,9 +64,9 @@ EDGES = [
 
 
 async def test_redis_totals_equal_memory_totals_and_the_oracle(
-    redis_url: tuple[str, str],
+    redis_prefix: tuple[str, str],  # noqa: F811
 ) -> None:
-    url, prefix = redis_url
+    url, prefix = redis_prefix
     ordered = server_order(EDGES)
     # In batches of three, as a feed applies them; re-sent ids in a later batch count once.
     batches = [ordered[i : i + 3] for i in range(0, len(ordered), 3)] + [ordered[3:6]]
@@ -94,9 +81,9 @@ async def test_redis_totals_equal_memory_totals_and_the_oracle(
 
 
 async def test_a_feed_applies_what_the_sink_hands_it_in_batches(
-    redis_url: tuple[str, str],
+    redis_prefix: tuple[str, str],  # noqa: F811
 ) -> None:
-    url, prefix = redis_url
+    url, prefix = redis_prefix
     redis = Redis.from_url(url)
     feed = LiveFeed(RedisTotals(redis, prefix=prefix), interval=0.02)
     await feed.start()
@@ -122,9 +109,10 @@ async def test_a_feed_applies_what_the_sink_hands_it_in_batches(
           HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(event_logs(max_events=30))
 def test_redis_totals_equal_the_oracle_on_random_logs(
-    redis_url: tuple[str, str], log: list[Event]
+    redis_prefix: tuple[str, str],  # noqa: F811
+    log: list[Event],
 ) -> None:
-    url, prefix = redis_url
+    url, prefix = redis_prefix
     for sid in {e.session for e in log}:
         events = session_log(log, sid)
         if events is None:
@@ -139,9 +127,9 @@ def test_redis_totals_equal_the_oracle_on_random_logs(
 
 
 async def test_events_wait_while_redis_is_unreachable_and_apply_once_it_answers(
-    redis_url: tuple[str, str],
+    redis_prefix: tuple[str, str],  # noqa: F811
 ) -> None:
-    url, prefix = redis_url
+    url, prefix = redis_prefix
     dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
     live = Redis.from_url(url)
     ordered = server_order(EDGES)
