@@ -84,13 +84,6 @@ def get_feed(request: Request) -> LiveFeed:
     return feed
 
 
-async def _live_snapshot(feed: LiveFeed, session_id: str, titles: dict[str, str]) -> dict[str, Any]:
-    snap = await feed.snapshot(session_id)
-    for row in snap["top_products"]:
-        row["title"] = titles.get(row["product"], "")
-    return snap
-
-
 async def _own_live_session(
     session: AsyncSession, principal: Principal, session_id: str
 ) -> tuple[str, dict[str, str]]:
@@ -140,7 +133,7 @@ async def live_feed(
     async def stream() -> AsyncIterator[str]:
         ended = state == live_domain.ENDED
         while True:
-            snap = await _live_snapshot(feed, session_id, titles)
+            snap = await feed.snapshot(session_id, titles=titles)
             if ended or snap["state"] == "ended":
                 snap["state"] = "ended"
                 yield _sse("end", snap)
@@ -165,7 +158,7 @@ async def live_tile(
     """The live tile of a session: its figures so far and the last five minutes, once
     (the same object as one message of the feed)."""
     _, titles = await _own_live_session(session, principal, session_id)
-    return await _live_snapshot(feed, session_id, titles)
+    return await feed.snapshot(session_id, titles=titles)
 
 
 @router.get(

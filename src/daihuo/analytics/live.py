@@ -45,7 +45,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -633,13 +633,24 @@ class LiveFeed:
             await self.flush()
         await self.store.close()
 
-    async def snapshot(self, session_id: str, now_ms: int | None = None) -> dict[str, Any]:
-        """The feed message of a session now (zeros and ``waiting`` before any event)."""
+    async def snapshot(
+        self,
+        session_id: str,
+        now_ms: int | None = None,
+        *,
+        titles: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """The feed message of a session now (zeros and ``waiting`` before any event),
+        its top products titled from ``titles`` (product id → title) when given."""
         now = int(time.time() * 1000) if now_ms is None else now_ms
         totals = await self.store.read(session_id, now)
         if totals is None:
             totals = SessionTotals().totals()
-        return totals.snapshot(session_id, now)
+        snap = totals.snapshot(session_id, now)
+        if titles is not None:
+            for row in snap["top_products"]:
+                row["title"] = titles.get(row["product"], "")
+        return snap
 
 
 def _by_session(events: Iterable[Event]) -> dict[str, list[Event]]:

@@ -367,10 +367,7 @@ async def dashboard(request: Request, session: AsyncSession = Depends(get_sessio
     live_now = []
     for s in sessions:
         if s.state == "live":
-            snap = await feed.snapshot(s.id)
-            titles = _product_titles(s)
-            for row in snap["top_products"]:
-                row["title"] = titles.get(row["product"], "")
+            snap = await feed.snapshot(s.id, titles=_product_titles(s))
             live_now.append({"s": s, "snap": snap, "feed": f"/api/v1/sessions/{s.id}/live"})
     rows = []
     for s in sessions:
