@@ -96,3 +96,17 @@ def test_the_live_tile_speaks_english_on_the_switch(page: Page, live_demo: Demo)
     assert page.inner_text(f"{tile} [data-live-status]") == EN["live_updating"]
     labels = page.eval_on_selector_all(f"{tile} dt", "els => els.map(e => e.textContent)")
     assert EN["live_online"] in labels and EN["m.gmv"] in labels
+
+
+def test_the_session_page_of_a_live_session_has_its_tile(page: Page, live_demo: Demo) -> None:
+    sign_in(page, live_demo)
+    page.goto(f"{live_demo.base}/console/sessions/{live_demo.session_id}")
+    tile = f'.live-tile[data-session="{live_demo.session_id}"]'
+    page.wait_for_selector(f"{tile}[data-live-at]", timeout=15_000)
+    first = page.get_attribute(tile, "data-live-at")
+    page.wait_for_function(  # the next snapshot, about a second later
+        "([sel, first]) => document.querySelector(sel).dataset.liveAt !== first",
+        arg=[tile, first],
+        timeout=15_000,
+    )
+    assert page.inner_text("#h-live") == ZH["live_now"]

@@ -466,9 +466,17 @@ async def review(
     chart_text = {key: text[f"m.{key}"] for key in (*charted, *(k for _, k in FUNNEL_STEPS))}
     chart_text["minute"] = text["minute"]
     titles = _product_titles(live_session)
+    live_tile = None
+    if live_session.state == "live":
+        feed: LiveFeed = request.app.state.live_feed
+        snap = await feed.snapshot(session_id, titles=titles)
+        live_tile = {"s": live_session, "snap": snap, "feed": f"/api/v1/sessions/{session_id}/live"}
     return render(
         request,
         "console/review.html",
+        live=live_tile,
+        live_figures=LIVE_FIGURES,
+        last_minute=LAST_MINUTE,
         principal=principal,
         live_session=live_session,
         figures=figures,
