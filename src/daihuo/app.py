@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 
 from daihuo import __version__
 from daihuo.analytics.api import router as analytics_router
+from daihuo.analytics.live import LiveFeed, make_totals
 from daihuo.analytics.publish import ReportPublisher
 from daihuo.catalog.api import router as catalog_router
 from daihuo.catalog.schemas import FlashSaleRead
@@ -122,6 +123,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.warehouse_url, interval=settings.warehouse_batch_seconds
         )
         unsubscribe = ORDER_HUB.subscribe(app.state.event_sink.record)
+        # The live figures: every accepted event, in Redis when several processes serve.
+        app.state.live_feed = LiveFeed(
+            make_totals(app.state.redis, prefix=settings.redis_prefix),
+            interval=settings.live_feed_apply_seconds,
+        )
+        unfeed = app.state.event_sink.subscribe(app.state.live_feed.add)
+        await app.state.live_feed.start()
         app.state.rooms = RoomHub(
             make_bus(
                 app.state.redis,
@@ -188,6 +196,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.draw_closer.stop()
             await app.state.rooms.close()
             unsubscribe()
+            unfeed()
+            await app.state.live_feed.stop()
             await asyncio.to_thread(app.state.event_sink.close)
             await app.state.releaser.stop()
             await app.state.sweeper.stop()

@@ -113,6 +113,11 @@ class Settings(BaseSettings):
     # A race grant not settled within this long belonged to a process that died: the
     # gate's reconciliation gives its units back (they are in the database either way).
     flash_sale_grant_stale_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # The merchant's live feed (docs/analytics.md): with Redis, recorded events are applied
+    # to the shared totals every live_feed_apply_seconds; a feed sends a snapshot every
+    # live_feed_seconds.
+    live_feed_apply_seconds: float = Field(default=0.1, gt=0, le=10)
+    live_feed_seconds: float = Field(default=1.0, ge=0.05, le=60)
     live_replay_messages: int = Field(default=1000, ge=10, le=100_000)
     live_snapshot_comments: int = Field(default=30, ge=0, le=200)
     live_comment_max_chars: int = Field(default=200, ge=1, le=2000)

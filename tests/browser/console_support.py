@@ -73,10 +73,11 @@ class Demo:
 
 @contextmanager
 def demo_server(
-    tmp: Path, *, viewers: int = 300, minutes: float = 10, speed: float = 60
+    tmp: Path, *, viewers: int = 300, minutes: float = 10, speed: float = 60, ended: bool = True
 ) -> Iterator[Demo]:
     """``make demo`` in ``tmp``: migrate, seed, serve; yields once the demo's live session
-    has ended and its report is in the log."""
+    has ended and its report is in the log (``ended=False``: as soon as its audience's
+    events flow, while it is live)."""
     url = f"sqlite+aiosqlite:///{tmp / 'demo.db'}"
     data_dir = tmp / "var"
     settings = make_settings(url, data_dir)
@@ -100,6 +101,16 @@ def demo_server(
     with mock.patch.dict(os.environ, env), server_process(settings, tmp) as base:
         demo = Demo(base, info.live_session, info.provenance)
         deadline = time.monotonic() + 180 + minutes * 60 / speed * 3
+        if not ended:
+            while True:
+                tile = demo.api(f"/api/v1/sessions/{info.live_session}/live/tile").json()
+                if tile.get("state") == "live" and tile.get("views_pv"):
+                    break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the demo session did not go live: {tile}")
+                time.sleep(0.5)
+            yield demo
+            return
         path = f"/api/v1/ledger/records/session_report/{info.live_session}"
         while True:
             # Ended, its report computed and put in the log: what the review page shows.

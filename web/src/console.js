@@ -182,7 +182,80 @@ Alpine.data("expander", function () {
 });
 window.Alpine = Alpine;
 
+// --- the live tiles: one EventSource per live session (GET /api/v1/sessions/{id}/live) ---
+
+const NONE = "—";
+
+function showValue(value, how) {
+  // The same formatting as the server's `show` filter (analytics/cli_report.py).
+  if (value === null || value === undefined) return NONE;
+  if (how === "money") {
+    return "¥" + (value / 100).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  }
+  if (how === "rate") return (value * 100).toFixed(2) + "%";
+  return Number(value).toLocaleString("en-US");
+}
+
+function cell(text) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  return td;
+}
+
+function paintTile(tile, snap) {
+  for (const el of tile.querySelectorAll("[data-live-key]")) {
+    const text = showValue(snap[el.dataset.liveKey], el.dataset.how);
+    if (el.textContent !== text) el.textContent = text;
+  }
+  for (const el of tile.querySelectorAll("[data-live-minute]")) {
+    const minute = snap.last_minute;
+    el.textContent = showValue(minute ? minute[el.dataset.liveMinute] : null, el.dataset.how);
+  }
+  const body = tile.querySelector("[data-live-products]");
+  if (body) {
+    const rows = snap.top_products.map((p) => {
+      const tr = document.createElement("tr");
+      tr.append(cell(p.title || p.product), cell(showValue(p.gmv, "money")),
+        cell(showValue(p.order_count, "count")), cell(showValue(p.click_uv, "count")));
+      return tr;
+    });
+    if (!rows.length) {
+      const tr = document.createElement("tr");
+      const td = cell(body.dataset.empty || "");
+      td.colSpan = 4;
+      td.className = "muted";
+      tr.append(td);
+      rows.push(tr);
+    }
+    body.replaceChildren(...rows);
+  }
+  tile.dataset.liveAt = String(snap.at_ms);
+}
+
+function followLiveTiles() {
+  const text = readJson("live-text") || {};
+  for (const tile of document.querySelectorAll("[data-live-feed]")) {
+    const status = tile.querySelector("[data-live-status]");
+    const say = (words) => { if (status) status.textContent = words || ""; };
+    const source = new EventSource(tile.dataset.liveFeed);
+    source.addEventListener("snapshot", (event) => {
+      paintTile(tile, JSON.parse(event.data));
+      say(text.updating);
+    });
+    source.addEventListener("end", (event) => {
+      paintTile(tile, JSON.parse(event.data));
+      tile.dataset.ended = "true";
+      say(text.ended);
+      source.close();
+    });
+    source.addEventListener("error", () => {
+      if (tile.dataset.ended !== "true") say(text.reconnecting);
+    });
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  followLiveTiles();
   drawCharts();
   Alpine.start();
   document.documentElement.dataset.ready = "true";

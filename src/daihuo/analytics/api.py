@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.analytics import crossview, engine, review
 from daihuo.analytics.crossview import CrossReport
 from daihuo.analytics.export import to_csv, to_html
+from daihuo.analytics.live import LiveFeed
 from daihuo.catalog import errors as catalog_errors
+from daihuo.core.db import rollback
 from daihuo.core.errors import NotFound, Unauthorized, problems
 from daihuo.events.sink import EventSink
 from daihuo.events.store import session_events
 from daihuo.ledger import service as ledger
+from daihuo.live import domain as live_domain
 from daihuo.live import errors as live_errors
 from daihuo.live import service as live
 from daihuo.tenancy import errors as tenancy_errors
@@ -84,6 +90,88 @@ async def session_report(
     if format == "html":
         return Response(to_html(report), media_type="text/html; charset=utf-8")
     return report
+
+
+def get_feed(request: Request) -> LiveFeed:
+    feed: LiveFeed = request.app.state.live_feed
+    return feed
+
+
+async def _own_live_session(
+    session: AsyncSession, principal: Principal, session_id: str
+) -> tuple[str, dict[str, str]]:
+    """Check the session is the caller's merchant's: its state and its product titles by
+    product id. The database connection goes back to the pool at once (a feed holds none)."""
+    try:
+        live_session = await live.get_session(session, principal, session_id)
+    finally:
+        await rollback(session)
+    titles = {p.product_id: p.title for p in live_session.products}
+    titles.update({p.item_id: p.title for p in live_session.products})
+    return live_session.state, titles
+
+
+def _sse(event: str, snap: dict[str, Any]) -> str:
+    return (
+        f"event: {event}\ndata: {json.dumps(snap, ensure_ascii=False, separators=(',', ':'))}\n\n"
+    )
+
+
+@router.get(
+    "/sessions/{session_id}/live",
+    responses={
+        **problems(*AUTH, *DENIED, live_errors.LiveSessionNotFound, live_errors.SessionNotLive),
+        200: {
+            "description": "Server-sent events: a `snapshot` about every second, then one "
+            "`end` (the final figures) when the session ends.",
+            "content": {"text/event-stream": {}},
+        },
+    },
+    response_class=StreamingResponse,
+)
+async def live_feed(
+    request: Request,
+    session_id: SessionKey,
+    principal: Principal = Depends(require(Permission.sessions_read)),
+    session: AsyncSession = Depends(get_session),
+    feed: LiveFeed = Depends(get_feed),
+) -> StreamingResponse:
+    """The live figures of a live session as server-sent events (docs/analytics.md); an
+    ended session gets its final figures as one `end` event."""
+    state, titles = await _own_live_session(session, principal, session_id)
+    if state == live_domain.SCHEDULED:
+        raise live_errors.SessionNotLive(f"Session {session_id} has not started yet.")
+    every = request.app.state.settings.live_feed_seconds
+
+    async def stream() -> AsyncIterator[str]:
+        ended = state == live_domain.ENDED
+        while True:
+            snap = await feed.snapshot(session_id, titles=titles)
+            if ended or snap["state"] == "ended":
+                snap["state"] = "ended"
+                yield _sse("end", snap)
+                return
+            yield _sse("snapshot", snap)
+            await asyncio.sleep(every)
+
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+
+
+@router.get(
+    "/sessions/{session_id}/live/tile",
+    responses=problems(*AUTH, *DENIED, live_errors.LiveSessionNotFound),
+)
+async def live_tile(
+    session_id: SessionKey,
+    principal: Principal = Depends(require(Permission.sessions_read)),
+    session: AsyncSession = Depends(get_session),
+    feed: LiveFeed = Depends(get_feed),
+) -> dict[str, Any]:
+    """The live tile of a session: its figures so far and the last five minutes, once
+    (the same object as one message of the feed)."""
+    _, titles = await _own_live_session(session, principal, session_id)
+    return await feed.snapshot(session_id, titles=titles)
 
 
 @router.get(

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from daihuo.analytics import crossview, engine
 from daihuo.analytics import review as review_extras
 from daihuo.analytics.cli_report import FUNNEL_STEPS, METRICS, format_value
+from daihuo.analytics.live import LiveFeed
 from daihuo.catalog import errors as catalog_errors
 from daihuo.catalog import service as catalog
 from daihuo.core.db import commit, scope_session
@@ -69,6 +70,16 @@ CSP = (
     "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 HEADLINE = ("viewer_uv", "pcu", "order_count", "gmv", "conversion_rate")
+# The live tile (GET /api/v1/sessions/{id}/live): the feed's figures and how each shows.
+LIVE_FIGURES = (
+    ("online", "count"), ("views_pv", "count"), ("pcu", "count"), ("like_count", "count"),
+    ("comment_count", "count"), ("gmv", "money"), ("order_count", "count"),
+    ("buyer_uv", "count"), ("conversion_rate", "rate"),
+)  # fmt: skip
+LAST_MINUTE = (
+    ("views", "count"), ("comments", "count"), ("likes", "count"), ("orders", "count"),
+    ("gmv", "money"),
+)  # fmt: skip
 REVIEW_HEADLINE = (
     "duration_seconds", "viewer_uv", "pcu", "acu", "comment_count", "order_count", "gmv",
     "conversion_rate", "gpm", "aov",
@@ -353,6 +364,12 @@ async def dashboard(request: Request, session: AsyncSession = Depends(get_sessio
     if refused is not None:
         return refused
     sessions = (await _sessions(session, principal))[:RECENT]
+    feed: LiveFeed = request.app.state.live_feed
+    live_now = []
+    for s in sessions:
+        if s.state == "live":
+            snap = await feed.snapshot(s.id, titles=_product_titles(s))
+            live_now.append({"s": s, "snap": snap, "feed": f"/api/v1/sessions/{s.id}/live"})
     rows = []
     for s in sessions:
         figures = await _figures(request, s.id) if s.state != "scheduled" else None
@@ -373,6 +390,9 @@ async def dashboard(request: Request, session: AsyncSession = Depends(get_sessio
         "console/dashboard.html",
         principal=principal,
         rows=rows,
+        live_now=live_now,
+        live_figures=LIVE_FIGURES,
+        last_minute=LAST_MINUTE,
         headline=[(key, KIND_OF[key]) for key in HEADLINE],
         chart_data={"trend": trend} if trend else {},
         chart_text={key: text[f"m.{key}"] for key in ("gmv", "viewer_uv")},
@@ -454,9 +474,17 @@ async def review(
     chart_text["minute"] = text["minute"]
     chart_text.update(marker_pin=text["marker_pin"], marker_flash_sale=text["marker_flash_sale"])
     titles = _product_titles(live_session)
+    live_tile = None
+    if live_session.state == "live":
+        feed: LiveFeed = request.app.state.live_feed
+        snap = await feed.snapshot(session_id, titles=titles)
+        live_tile = {"s": live_session, "snap": snap, "feed": f"/api/v1/sessions/{session_id}/live"}
     return render(
         request,
         "console/review.html",
+        live=live_tile,
+        live_figures=LIVE_FIGURES,
+        last_minute=LAST_MINUTE,
         principal=principal,
         live_session=live_session,
         figures=figures,

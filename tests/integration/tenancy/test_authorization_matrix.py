@@ -479,6 +479,14 @@ LIVE: dict[tuple[str, str], Spec] = {
     ("GET", "/api/v1/sessions/{session_id}/authenticity"): Spec(
         "/api/v1/sessions/{live_a}/authenticity", None, _statuses(404, MERCHANT_STAFF)
     ),
+    # The live feed: the world's session is scheduled, so its staff get past
+    # authorization to a 409 session-not-live; the one-shot tile shows its zeros.
+    ("GET", "/api/v1/sessions/{session_id}/live"): Spec(
+        "/api/v1/sessions/{live_a}/live", None, _statuses(409, MERCHANT_STAFF)
+    ),
+    ("GET", "/api/v1/sessions/{session_id}/live/tile"): Spec(
+        "/api/v1/sessions/{live_a}/live/tile", None, _statuses(200, MERCHANT_STAFF)
+    ),
     ("GET", "/api/v1/platform/authenticity"): Spec(
         "/api/v1/platform/authenticity", None, _statuses(200, {"platform_admin"})
     ),
