@@ -27,7 +27,6 @@ from daihuo.pages.i18n import messages
 from tests.browser.console_support import (
     AXE,
     CHROMIUM,
-    CHROMIUM_ARGS,
     MERCHANT,
     SUPPLIER,
     Demo,
@@ -42,7 +41,7 @@ if CHROMIUM is None:
         raise RuntimeError("CI is set but chromium is missing: .ci/run installs it")
     pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Page  # noqa: E402
 
 ZH, EN = messages("zh"), messages("en")
 KIND = {key: how for key, _, how in METRICS}
@@ -52,25 +51,6 @@ KIND = {key: how for key, _, how in METRICS}
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     with demo_server(tmp_path_factory.mktemp("console")) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-    errors: list[str] = []
-    opened = context.new_page()
-    opened.on("pageerror", lambda e: errors.append(str(e)))
-    yield opened
-    context.close()
-    assert errors == [], errors  # no script error on any page
 
 
 def sign_in(
@@ -218,7 +198,9 @@ def test_dashboard_and_review_show_the_figures_of_the_report_api(page: Page, dem
         if len(users) > 10:  # Alpine's "show all"
             assert not page.locator("[data-testid=suspicious_users] tr.extra").first.is_visible()
             group.locator("button").click()
-            assert page.locator("[data-testid=suspicious_users] tr.extra").first.is_visible()
+            # Alpine shows the rows on its next tick: wait for it (is_visible does not)
+            extra = page.locator("[data-testid=suspicious_users] tr.extra").first
+            extra.wait_for(state="visible", timeout=5_000)
 
     # The report's place in the transparency log, and the exports.
     links = page.eval_on_selector_all("[data-testid=ledger-proof]", "as => as.map(a => a.href)")

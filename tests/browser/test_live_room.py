@@ -24,7 +24,7 @@ import pytest
 from daihuo.migrate import upgrade
 from daihuo.pages.i18n import messages
 
-from tests.browser.console_support import CHROMIUM, CHROMIUM_ARGS, axe_violations
+from tests.browser.console_support import CHROMIUM, axe_violations
 from tests.conftest import make_settings
 from tests.fixtures import PASSWORD, Account, create_user
 from tests.integration.ledger.support import server_process
@@ -38,7 +38,7 @@ if CHROMIUM is None:
         raise RuntimeError("CI is set but chromium is missing: .ci/run installs it")
     pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page  # noqa: E402
 
 ZH = messages("zh")
 
@@ -91,14 +91,6 @@ def in_thread(fn: Any) -> Any:
     """Run ``fn`` in a thread of its own: Playwright's sync API runs a loop in this one."""
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(fn).result()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def phone(browser: Browser) -> tuple[Any, Page, list[str]]:

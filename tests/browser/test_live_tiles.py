@@ -13,7 +13,7 @@ import pytest
 
 from daihuo.pages.i18n import messages
 
-from tests.browser.console_support import CHROMIUM, CHROMIUM_ARGS, MERCHANT, Demo, demo_server
+from tests.browser.console_support import CHROMIUM, MERCHANT, Demo, demo_server
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +22,7 @@ if CHROMIUM is None:
         raise RuntimeError("CI is set but chromium is missing: .ci/run installs it")
     pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Page  # noqa: E402
 
 ZH, EN = messages("zh"), messages("en")
 
@@ -34,25 +34,6 @@ def live_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         tmp_path_factory.mktemp("live"), viewers=300, minutes=10, speed=5, ended=False
     ) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-    errors: list[str] = []
-    opened = context.new_page()
-    opened.on("pageerror", lambda e: errors.append(str(e)))
-    yield opened
-    context.close()
-    assert errors == [], errors
 
 
 def sign_in(page: Page, demo: Demo) -> None:

@@ -12,7 +12,7 @@ import pytest
 from daihuo.analytics.cli_report import FUNNEL_STEPS, METRICS
 from daihuo.analytics.review import COMPARED, Marker
 from daihuo.pages import TEMPLATE_DIR
-from daihuo.pages.console import show
+from daihuo.pages.console import LAST_MINUTE, show
 from daihuo.pages.i18n import TEXT, messages, pick_lang
 from daihuo.pages.pool import SORTS
 
@@ -36,7 +36,9 @@ def test_prefixed_keys_exist_for_every_value_they_are_built_from() -> None:
     prefixes = set()
     for template in (TEMPLATE_DIR / "console").glob("*.html"):
         prefixes |= set(DYNAMIC.findall(template.read_text()))
-    assert prefixes == {"m.", "state_", "kind_", "marker_", "pool_sort_"}
+    assert prefixes == {"m.", "state_", "kind_", "marker_", "pool_sort_", "lm_"}
+    for key, _ in LAST_MINUTE:  # the live tile's last-minute figures
+        assert f"lm_{key}" in TEXT, key
     for sort in SORTS:
         assert f"pool_sort_{sort}" in TEXT, sort
     for key, _, _ in METRICS:
