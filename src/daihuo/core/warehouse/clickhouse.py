@@ -3,9 +3,10 @@
 Two transports speak the same ClickHouse SQL:
 
 * ``chdb:///path`` — chDB, ClickHouse as a library, on a local folder (``chdb:////abs``
-  for an absolute path, ``chdb:///:memory:`` for a scratch store in a temporary folder).
-  chDB runs one embedded server per process, so a process can have one chDB folder open
-  at a time (several stores on the same folder share it).
+  for an absolute path, ``chdb:///:memory:`` for a scratch store: a database of its own
+  in chDB's temporary folder, dropped on close). chDB runs one embedded server per
+  process, so a process can have one chDB folder open at a time (several stores on the
+  same folder share it; scratch stores count as chDB's temporary folder).
 * ``clickhouse://user:password@host:port/database`` — a ClickHouse server over HTTP with
   clickhouse-connect (``clickhouses://`` for HTTPS; port 8123/8443 by default).
 
@@ -117,7 +118,11 @@ def _first_line(exc: BaseException) -> str:
 
 
 class ChdbTransport:
-    """chDB: ClickHouse in this process, on a local folder (``None``: a temporary one)."""
+    """chDB: ClickHouse in this process, on a local folder.
+
+    ``path=None`` is a scratch store: chDB's temporary folder, shared by every scratch
+    store of the process, so each gets a database of its own, dropped on close.
+    """
 
     def __init__(self, path: Path | None) -> None:
         from chdb import session
@@ -132,6 +137,11 @@ class ChdbTransport:
             raise WarehouseError(
                 f"cannot open chDB warehouse {where}: {_first_line(exc)}"
             ) from None
+        self._scratch: str | None = None
+        if path is None:
+            self._scratch = f"scratch_{uuid.uuid4().hex}"
+            self.command(f"CREATE DATABASE {self._scratch}")
+            self.command(f"USE {self._scratch}")  # for this session's later queries
 
     def command(self, sql: str) -> None:
         self._session.query(sql, "Null")
@@ -147,7 +157,11 @@ class ChdbTransport:
         self._session.query(f"INSERT INTO {table} SELECT * FROM Python(_daihuo_batch)", "Null")
 
     def close(self) -> None:
-        self._session.close()
+        try:
+            if self._scratch is not None:
+                self.command(f"DROP DATABASE IF EXISTS {self._scratch} SYNC")
+        finally:
+            self._session.close()
 
 
 class ServerTransport:
