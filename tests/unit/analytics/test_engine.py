@@ -1,6 +1,7 @@
-"""The DuckDB report engine against shared/spec/metrics.md: hand-worked logs (each answer
-derived in the comments), the worked example of the spec, and random logs on which it
-must equal the plain-Python oracle exactly."""
+"""The report engines against shared/spec/metrics.md: hand-worked logs (each answer
+derived in the comments, each checked on DuckDB and on chDB), the worked example of the
+spec, and random logs on which DuckDB must equal the plain-Python oracle exactly (chDB's
+property test is tests/integration/analytics/test_engine_clickhouse.py)."""
 
 from __future__ import annotations
 
@@ -45,11 +46,16 @@ RATIOS = (
 )
 
 
+ENGINE_URLS = ("duckdb:///:memory:", "chdb:///:memory:")
+
+
 def engine_report(events: list[Event]) -> dict[str, Any]:
-    """The engine's report of a log (file order kept), checked equal to the oracle's."""
-    with store_of(events) as warehouse:
-        got = engine.report(warehouse)
-    assert got == reference.report(events)
+    """The engines' report of a log (file order kept), checked equal to the oracle's."""
+    expected = reference.report(events)
+    for url in ENGINE_URLS:
+        with store_of(events, url) as warehouse:
+            got = engine.report(warehouse)
+        assert got == expected, url
     return got
 
 
@@ -277,9 +283,10 @@ def test_zero_length_session_has_no_minutes_and_nobody_online() -> None:
     )
 
 
-def test_report_of_named_sessions_and_of_an_unknown_one() -> None:
+@pytest.mark.parametrize("url", ENGINE_URLS)
+def test_report_of_named_sessions_and_of_an_unknown_one(url: str) -> None:
     events = [start(0, session="a"), end(60, session="a"), start(0, session="b"), end(30)]
-    with store_of(events) as warehouse:
+    with store_of(events, url) as warehouse:
         assert list(engine.report(warehouse, ["b"])["sessions"]) == ["b"]
         assert list(engine.report(warehouse)["sessions"]) == ["a", "b", "s"]
         assert engine.session_report(warehouse, "nope") is None
