@@ -38,6 +38,7 @@ promises of :mod:`daihuo.core.warehouse` are kept this way:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import uuid
@@ -55,6 +56,11 @@ from daihuo.core.warehouse import (
     Warehouse,
     WarehouseError,
 )
+
+# clickhouse-connect logs its errors as well as raising them; with no handler configured
+# (the CLI) Python's last resort would print them beside our one-line error. A NullHandler
+# stops that and leaves them to the app's own handlers (the records still propagate).
+logging.getLogger("clickhouse_connect").addHandler(logging.NullHandler())
 
 TABLE: Final = "events"
 MAX_UINT64: Final = 2**64 - 1
