@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from daihuo.analytics import engine, engine_clickhouse, reference
 from daihuo.core.warehouse import make_warehouse
 from daihuo.core.warehouse.duckdb import DuckDBWarehouse
-from daihuo.events.model import Event, event_to_obj
+from daihuo.events.model import Event, event_from_obj, event_to_obj
 from daihuo.events.parse import load_events, parse_lines
 from daihuo.events.sink import EventSink
 from daihuo.events.store import event_row, export_jsonl, import_file
@@ -128,3 +128,15 @@ def test_the_event_sink_records_into_chdb_and_reports(tmp_path: Path) -> None:
 def test_the_clickhouse_engine_refuses_a_duckdb_store() -> None:
     with DuckDBWarehouse(None) as warehouse, pytest.raises(TypeError, match="ClickHouse"):
         engine_clickhouse.report(warehouse)
+
+
+def test_parquet_export_writes_contract_timestamps_of_any_year(tmp_path: Path) -> None:
+    stamps = ["0001-01-01T00:00:00.000Z", "1850-06-01T12:00:05.120Z", "9999-12-31T23:59:59.999Z"]
+    events = [
+        event_from_obj({"id": f"e{i}", "ts": ts, "session": "s", "type": "live_start"})
+        for i, ts in enumerate(stamps)
+    ]
+    with store_of(events, "chdb:///:memory:") as warehouse:
+        assert warehouse.export_parquet("s", tmp_path / "s.parquet") == 3
+    rows = duckdb.sql(f"SELECT id, ts, type, \"user\" FROM '{tmp_path / 's.parquet'}'").fetchall()
+    assert rows == [(f"e{i}", ts, "live_start", None) for i, ts in enumerate(stamps)]

@@ -43,6 +43,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Protocol
 from urllib.parse import unquote, urlsplit
@@ -344,14 +345,31 @@ class ClickHouseWarehouse(Warehouse):
                 return
 
     def export_parquet(self, session: str, path: str | os.PathLike[str]) -> int:
-        columns = [f"{TS_EXPR} AS ts" if c == "ts_ms" else quoted(c) for c in COLUMNS]
-        data = self._raw(
-            f"SELECT {', '.join(columns)} FROM {TABLE} WHERE session = {literal(session)}"
-            " ORDER BY ts_ms, seq SETTINGS output_format_parquet_string_as_string = 1",
-            "Parquet",
+        # Written from the rows by Arrow: ClickHouse's DateTime64 stops at 1900 and 2299,
+        # while the contract's timestamps go from year 1 to 9999.
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        names = ["ts" if c == "ts_ms" else c for c in COLUMNS]
+        kinds = [
+            pa.int64() if c in INTEGER_COLUMNS and c != "ts_ms" else pa.string() for c in COLUMNS
+        ]
+        # the schema of DuckDB's export: stored NOT NULL columns are required, ts is not
+        schema = pa.schema(
+            [
+                pa.field(name, kind, nullable=c not in REQUIRED_COLUMNS or c == "ts_ms")
+                for name, kind, c in zip(names, kinds, COLUMNS, strict=True)
+            ]
         )
-        Path(path).write_bytes(data)
-        return self.count(session)
+        ts = COLUMNS.index("ts_ms")
+        written = 0
+        with pq.ParquetWriter(os.fspath(path), schema) as writer:
+            for batch in self.rows(session):
+                columns = [list(c) for c in zip(*batch, strict=True)]
+                columns[ts] = [contract_ts(v) for v in columns[ts]]
+                writer.write_table(pa.Table.from_arrays(columns, schema=schema))
+                written += len(batch)
+        return written
 
     def close(self) -> None:
         with self._lock:
@@ -364,11 +382,16 @@ class ClickHouseWarehouse(Warehouse):
             raise WarehouseError("the warehouse is closed")
 
 
-# ts as the contract's string: 2026-11-27T12:00:05.120Z (%f prints microseconds)
-TS_EXPR: Final = (
-    "concat(substring(formatDateTime(fromUnixTimestamp64Milli(ts_ms, 'UTC'),"
-    " '%Y-%m-%dT%H:%i:%S.%f'), 1, 23), 'Z')"
-)
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def contract_ts(ts_ms: int) -> str:
+    """Epoch milliseconds as the contract's string, e.g. ``2026-11-27T12:00:05.120Z``."""
+    t = EPOCH + timedelta(milliseconds=ts_ms)
+    return (
+        f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
+        f".{t.microsecond // 1000:03d}Z"
+    )
 
 
 def _arrow_batch(batch: Sequence[Row]) -> Any:
