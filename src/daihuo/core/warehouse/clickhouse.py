@@ -18,9 +18,10 @@ promises of :mod:`daihuo.core.warehouse` are kept this way:
   session-private temporary ``Memory`` table with its position; one ``INSERT … SELECT``
   moves the rows that are the first of their id in the batch *and* whose id is not stored
   yet (a bloom-filter index on ``id`` lets that look-up skip most of the table). This
-  holds for every write through one process. Unlike DuckDB, ClickHouse does not lock the
-  store against a second writing process: two processes appending the same id at the
-  same instant could both store it. Run one writer (the server's sink, or an import).
+  holds for every write through one process. chDB locks its folder against a second
+  process, as DuckDB locks its file; a server cannot be locked that way, and two
+  processes appending the same id at the same instant could both store it. Run one
+  writer (the server's sink, or an import while it is stopped).
 * **Arrival order.** ``seq`` is ``max(seq) + 1 +`` the row's position in the batch, read
   at each append under the lock, so it increases in append order — also across writers
   that take turns (an import after the server stopped).
