@@ -17,6 +17,11 @@ differs:
   past a few million stays.
 * JSON output writes a whole ``Float64`` without a fraction (``150``), so Python turns
   the float figures back into floats while shaping; every number is still ClickHouse's.
+* ClickHouse inlines a CTE at each reference, so ``win``, ``uw``, ``edges`` and ``sales``
+  (read 3-8 times each) would be computed again each time. Where the engine has
+  ``enable_materialized_cte`` (chDB 4.4 does; the setting is marked experimental) they
+  are declared ``AS MATERIALIZED`` and computed once, which makes the report 2-3 times
+  faster; elsewhere the same query runs inlined. Tests check both ways against the oracle.
 """
 
 # SQL here is built from constant fragments; session ids go through literal().
@@ -328,6 +333,27 @@ ORDER BY session
 """
 
 
+MATERIALIZED: Final = ("win", "uw", "edges", "sales")
+
+
+def report_sql(*, materialize: bool) -> str:
+    """REPORT_SQL, with the CTEs read several times materialized or not."""
+    if not materialize:
+        return REPORT_SQL
+    sql = REPORT_SQL
+    for name in MATERIALIZED:
+        sql = sql.replace(f"\n{name} AS (", f"\n{name} AS MATERIALIZED (", 1)
+    return sql
+
+
+def can_materialize(warehouse: ClickHouseWarehouse) -> bool:
+    """Whether the engine knows ``enable_materialized_cte``."""
+    _, rows = warehouse.query_json(
+        "SELECT count() FROM system.settings WHERE name = 'enable_materialized_cte'"
+    )
+    return bool(rows and rows[0][0])
+
+
 def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
@@ -352,17 +378,25 @@ def _shape(names: Sequence[str], row: Sequence[Any]) -> tuple[str, dict[str, Any
     return values["session"], figures
 
 
-def query(warehouse: ClickHouseWarehouse, sessions: Sequence[str] | None = None) -> dict[str, Any]:
-    """The report of the stored sessions (all, or those named) of a ClickHouse store."""
+def query(
+    warehouse: ClickHouseWarehouse,
+    sessions: Sequence[str] | None = None,
+    *,
+    materialize: bool | None = None,
+) -> dict[str, Any]:
+    """The report of the stored sessions (all, or those named) of a ClickHouse store;
+    ``materialize`` (default: when the engine can) computes shared CTEs once."""
     if sessions is None:
         where = "1"
     elif not sessions:
         return {"sessions": {}}
     else:
         where = f"session IN ({', '.join(literal(s) for s in sessions)})"
-    names, rows = warehouse.query_json(
-        REPORT_SQL.replace("{where}", where), settings="join_use_nulls = 1"
-    )
+    if materialize is None:
+        materialize = can_materialize(warehouse)
+    settings = "join_use_nulls = 1" + (", enable_materialized_cte = 1" if materialize else "")
+    sql = report_sql(materialize=materialize).replace("{where}", where)
+    names, rows = warehouse.query_json(sql, settings=settings)
     return {"sessions": dict(_shape(names, row) for row in rows)}
 
 

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 
 from daihuo.analytics import engine, engine_clickhouse, reference
 from daihuo.core.warehouse import make_warehouse
+from daihuo.core.warehouse.clickhouse import ClickHouseWarehouse
 from daihuo.core.warehouse.duckdb import DuckDBWarehouse
 from daihuo.events.model import Event, event_from_obj, event_to_obj
 from daihuo.events.parse import load_events, parse_lines
@@ -50,6 +51,19 @@ def test_clickhouse_report_equals_the_reference_on_random_logs(
         assert engine.session_report(warehouse, last) == got["sessions"][last]
 
 
+@settings(
+    max_examples=15, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(log=event_logs())
+def test_chdb_report_with_every_cte_inlined_equals_the_reference(log: list[Event]) -> None:
+    # the query as it runs on a server without materialized CTEs
+    with store_of(log, "chdb:///:memory:") as warehouse:
+        assert isinstance(warehouse, ClickHouseWarehouse)
+        assert engine_clickhouse.can_materialize(warehouse)  # so the default path differs
+        got = engine_clickhouse.query(warehouse, materialize=False)
+        assert got == reference.report(log)
+
+
 @pytest.mark.skipif(not SAMPLES.is_dir(), reason=f"shared samples folder {SAMPLES} is absent")
 def test_samples_imported_into_chdb_report_like_the_oracle(tmp_path: Path) -> None:
     paths = sorted(SAMPLES.glob("*.events.jsonl"))
@@ -65,6 +79,11 @@ def test_samples_imported_into_chdb_report_like_the_oracle(tmp_path: Path) -> No
             )
             expected = reference.report(events)
             assert engine.report(warehouse, list(expected["sessions"])) == expected
+            assert isinstance(warehouse, ClickHouseWarehouse)
+            inlined = engine_clickhouse.query(
+                warehouse, list(expected["sessions"]), materialize=False
+            )
+            assert inlined == expected
 
 
 @pytest.mark.skipif(not EXAMPLES.is_dir(), reason=f"shared spec folder {EXAMPLES} is absent")
