@@ -12,9 +12,10 @@ differs:
   rather than a ``row_number()`` window: the same row, in one aggregation.
 * ClickHouse joins fill missing values with defaults (0, ``''``) unless
   ``join_use_nulls = 1``, which the query sets, so ``coalesce`` reads as in DuckDB.
-* ClickHouse sums ``Int64`` in 64 bits (DuckDB widens to 128), so watch time is summed
-  as offsets from ``start`` (``ts - st``), not as epoch milliseconds that would overflow
-  past a few million stays.
+* ClickHouse sums ``Int64`` in 64 bits and wraps around (DuckDB widens to 128), so every
+  sum of money, units, likes and milliseconds is taken over ``toInt128`` (the contract
+  allows 64-bit values, two of which already overflow), and watch time is summed as
+  offsets from ``start`` (``ts - st``).
 * JSON output writes a whole ``Float64`` without a fraction (``150``), so Python turns
   the float figures back into floats while shaping; every number is still ClickHouse's.
 * ClickHouse inlines a CTE at each reference, so ``win``, ``uw``, ``edges`` and ``sales``
@@ -119,7 +120,7 @@ stay_totals AS (
     SELECT session,
            toInt64(countIf(type = 'enter')) AS views,
            toInt64(countIf(type = 'enter')) - toInt64(countIf(type = 'leave')) AS still_in,
-           toInt64(sumIf(ts - st, type = 'leave')) - toInt64(sumIf(ts - st, type = 'enter'))
+           sumIf(toInt128(ts - st), type = 'leave') - sumIf(toInt128(ts - st), type = 'enter')
                AS watch_ms_but_end,
            any(en) - any(st) AS until_end
     FROM edges GROUP BY session
@@ -157,7 +158,7 @@ users AS (
            max(type = 'product_click') AS product_clicker,
            max(type = 'cart_add') AS carting,
            countIf(type = 'comment') AS comments,
-           sumIf(coalesce(`count`, 1), type = 'like') AS likes,
+           sumIf(toInt128(coalesce(`count`, 1)), type = 'like') AS likes,
            countIf(type = 'share') AS shares
     FROM uw GROUP BY session, `user`
 ),
@@ -192,7 +193,7 @@ paid AS (
     FROM ev WHERE type = 'order_paid' GROUP BY session, `order`
 ),
 refunds AS (
-    SELECT session, `order`, sum(amount) AS refund
+    SELECT session, `order`, sum(toInt128(amount)) AS refund
     FROM ev WHERE type = 'order_refunded' GROUP BY session, `order`
 ),
 sales AS (
@@ -204,11 +205,12 @@ sales AS (
 ),
 sales_totals AS (
     SELECT session, count() AS order_count, uniqExact(`user`) AS buyer_uv,
-           sum(qty) AS items_sold, sum(amount) AS gmv, sum(refund) AS refund_amount
+           sum(toInt128(qty)) AS items_sold, sum(toInt128(amount)) AS gmv,
+           sum(refund) AS refund_amount
     FROM sales GROUP BY session
 ),
 sales_minutes AS (
-    SELECT session, toInt64(intDiv(ts - st, 60000)) AS k, sum(amount) AS gmv
+    SELECT session, toInt64(intDiv(ts - st, 60000)) AS k, sum(toInt128(amount)) AS gmv
     FROM sales GROUP BY session, k
 ),
 online AS (
@@ -238,8 +240,8 @@ product_users AS (
     GROUP BY session, product
 ),
 product_sales AS (
-    SELECT session, product, count() AS order_count, sum(qty) AS items_sold,
-           sum(amount) AS gmv, sum(refund) AS refund_amount
+    SELECT session, product, count() AS order_count, sum(toInt128(qty)) AS items_sold,
+           sum(toInt128(amount)) AS gmv, sum(refund) AS refund_amount
     FROM sales GROUP BY session, product
 ),
 product_rows AS (

@@ -186,6 +186,31 @@ def test_orders_count_by_their_creation_in_the_window_and_settle_at_any_time() -
     )
 
 
+def test_sums_beyond_64_bits_are_exact() -> None:
+    # the contract allows any 64-bit count, qty or amount: two of 2**62 make 2**63, one
+    # past the largest 64-bit integer (ClickHouse would wrap to -2**63 without Int128)
+    big = 2**62
+    r = figures(
+        [
+            start(0),
+            ev(1, "like", user="u", count=big),
+            ev(2, "like", user="v", count=big),
+            created(3, "u", "o1", qty=big, amount=big),
+            paid(4, "u", "o1", qty=big, amount=big),
+            created(5, "u", "o2", qty=big, amount=big),
+            paid(6, "u", "o2", qty=big, amount=big),
+            refunded(7, "u", "o1", big),
+            refunded(8, "u", "o1", big),
+            end(60),
+        ]
+    )
+    assert r["like_count"] == r["items_sold"] == r["gmv"] == r["refund_amount"] == 2**63
+    assert r["gmv_per_minute"] == [2**63]
+    assert r["aov"] == float(2**63) and r["refund_rate"] == 1.0
+    [product] = r["products"]
+    assert (product["items_sold"], product["gmv"], product["refund_amount"]) == (2**63,) * 3
+
+
 # --- curves, funnel, products, sources ------------------------------------------------------
 
 
