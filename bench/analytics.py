@@ -15,6 +15,14 @@ since writing 10 M lines takes longer than importing them. Cases:
   ``GROUP BY session, user`` over the store (every UV needs it);
 * ``report --events``: the same straight from the file (an in-memory import first).
 
+and the same on chDB (ClickHouse embedded, on a folder), in the same run:
+
+* ``chdb import``: ``daihuo events import`` into a ``chdb:///`` store — the generic
+  importer (the parser on every line, appended in batches of 100 k), against the same
+  DuckDB baseline, and chDB's own bulk load of the file (``CREATE TABLE AS SELECT * FROM
+  file(…, JSONEachRow)``, which validates nothing and keeps duplicates);
+* ``chdb report``: the full report and one session's, in ClickHouse SQL.
+
     python -m bench analytics --quick     # 200 k events
     python -m bench analytics             # 10 M events
 
@@ -34,6 +42,7 @@ from typing import Any
 import duckdb
 
 from daihuo.analytics import engine
+from daihuo.core.warehouse import Warehouse, make_warehouse
 from daihuo.core.warehouse.duckdb import DuckDBWarehouse
 from daihuo.events.model import SOURCES, format_ts, parse_ts
 from daihuo.events.parse import ParseSummary, parse_file
@@ -286,6 +295,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
             }
         )
         warehouse.close()
+        rows.extend(_chdb_rows(path, Path(tmp), repeat, base_rate, size_mb))
     load = _load()
     file_s, file_cpu, _ = _best(lambda: engine.report_file(path), 1)
     rows.append(
@@ -297,4 +307,75 @@ def run(quick: bool) -> list[dict[str, Any]]:
             "load": load,
         }
     )
+    return rows
+
+
+def _chdb_rows(
+    path: Path, tmp: Path, repeat: int, base_rate: float, size_mb: float
+) -> list[dict[str, Any]]:
+    """Import and report on chDB. chDB has one folder open per process: each store is
+    closed before the next one opens."""
+    from chdb import session
+
+    def own_load() -> int:
+        con: Any = session.Session(str(tmp / f"chdb-baseline-{time.monotonic_ns()}"))
+        try:
+            source = f"file('{path}', JSONEachRow)"
+            con.query(
+                f"CREATE TABLE t ENGINE = MergeTree ORDER BY tuple() AS SELECT * FROM {source}"  # noqa: S608
+            )
+            return int(con.query("SELECT count() FROM t", "CSV").bytes())
+        finally:
+            con.close()
+
+    own_s, _, own_lines = _best(own_load, repeat)
+    held: list[Warehouse] = []
+
+    def imported() -> tuple[Warehouse, ParseSummary]:
+        while held:
+            held.pop().close()
+        warehouse = make_warehouse(f"chdb:///{tmp / f'w-{time.monotonic_ns()}.chdb'}")
+        held.append(warehouse)
+        return warehouse, import_file(warehouse, path)
+
+    import_s, import_cpu, (warehouse, summary) = _best(imported, repeat)
+    assert summary.rejected == 0 and summary.lines == own_lines
+    rate = summary.lines / import_s
+    rows: list[dict[str, Any]] = [
+        {
+            "case": f"chdb: import {summary.lines:,} events ({size_mb:,.0f} MB) to a chDB folder",
+            "value": round(rate),
+            "unit": "events/s",
+            "baseline": round(base_rate),
+            "ratio": round(rate / base_rate, 3),
+            "cpu_seconds": round(import_cpu, 2),
+        },
+        {
+            "case": "chdb: its own bulk load, file(…, JSONEachRow) into MergeTree",
+            "value": round(own_lines / own_s),
+            "unit": "events/s",
+            "baseline": round(base_rate),
+            "ratio": round(own_lines / own_s / base_rate, 3),
+        },
+    ]
+    report_s, report_cpu, report = _best(lambda: engine.report(warehouse), 3)
+    rows.append(
+        {
+            "case": f"chdb: full report, {len(report['sessions'])} sessions,"
+            f" {summary.kept:,} events",
+            "value": round(report_s, 3),
+            "unit": "s",
+            "cpu_seconds": round(report_cpu, 2),
+        }
+    )
+    one = sorted(report["sessions"])[len(report["sessions"]) // 2]
+    one_s, _, _ = _best(lambda: engine.session_report(warehouse, one), 3)
+    rows.append(
+        {
+            "case": f"chdb: report of one session ({warehouse.count(one):,} events)",
+            "value": round(one_s, 3),
+            "unit": "s",
+        }
+    )
+    warehouse.close()
     return rows

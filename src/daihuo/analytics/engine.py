@@ -425,6 +425,10 @@ def _connection(warehouse: Warehouse) -> duckdb.DuckDBPyConnection:
 
 def report(warehouse: Warehouse, sessions: Sequence[str] | None = None) -> dict[str, Any]:
     """``{"sessions": {id: figures}}`` for the stored sessions (all, or those named)."""
+    if not isinstance(warehouse, DuckDBWarehouse):  # the ClickHouse dialect has its own SQL
+        from daihuo.analytics import engine_clickhouse
+
+        return engine_clickhouse.report(warehouse, sessions)
     return query(_connection(warehouse), sessions)
 
 

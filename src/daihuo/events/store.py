@@ -36,10 +36,12 @@ Beyond the parser, a line is rejected when the store cannot hold it faithfully: 
 integer beyond 64 bits, a string with an unpaired surrogate escape (``"\\ud800"``),
 or ``meta`` holding a number JSON cannot write back (``1e400``).
 
-A whole file is staged and then stored by one statement: a crash during an import
-stores nothing of it, and running it again is always safe — re-importing adds nothing,
-since repeated ids are dropped (the first wins, in file order, and ids already stored
-count as duplicates).
+In DuckDB a whole file is staged and then stored by one statement: a crash during an
+import stores nothing of it. The generic path (ClickHouse) appends batches of
+:data:`BATCH_ROWS`, each whole or not at all, so a crash keeps the batches before it.
+Either way running it again is always safe — re-importing adds nothing, since repeated
+ids are dropped (the first wins, in file order, and ids already stored count as
+duplicates).
 """
 
 # SQL here is built from this module's constant identifiers; values are bound parameters.

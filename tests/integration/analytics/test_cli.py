@@ -150,14 +150,29 @@ def test_mistakes_are_one_line_and_a_nonzero_exit(
 
 
 def test_an_unavailable_warehouse_is_one_line(tmp_path: Path) -> None:
-    r = daihuo(
-        tmp_path, "events", "import", __file__, DAIHUO_WAREHOUSE_URL="clickhouse://localhost/x"
-    )
+    # nothing listens on the discard port of loopback: the server cannot be reached
+    url = "clickhouse://daihuo:secret@127.0.0.1:9/x"
+    r = daihuo(tmp_path, "events", "import", __file__, DAIHUO_WAREHOUSE_URL=url)
     assert r.returncode == 1
-    assert r.stderr.strip().splitlines() == [
-        "error: the ClickHouse warehouse is not available yet; use duckdb:///path "
-        "(DAIHUO_WAREHOUSE_URL)"
-    ]
+    [line] = r.stderr.strip().splitlines()
+    assert line.startswith("error: cannot open ClickHouse warehouse clickhouse://daihuo:***@")
+    assert "secret" not in line
+
+
+def test_import_report_and_export_through_a_chdb_warehouse(tmp_path: Path) -> None:
+    events = [start(0), enter(1, "u1"), ev(2, "comment", user="u1", text="多少钱"), end(60)]
+    path = write_jsonl(tmp_path / "e.jsonl", events)
+    url = f"chdb:///{tmp_path / 'store.chdb'}"
+    r = daihuo(tmp_path, "events", "import", str(path), DAIHUO_WAREHOUSE_URL=url)
+    assert r.returncode == 0, r.stderr
+    assert "4 lines, kept 4, rejected 0, duplicates 0" in r.stdout
+    assert (tmp_path / "store.chdb").is_dir()
+    stored = daihuo(tmp_path, "analytics", "report", "--session", "s", DAIHUO_WAREHOUSE_URL=url)
+    assert stored.returncode == 0, stored.stderr
+    assert json.loads(stored.stdout) == reference.report(events)
+    exported = daihuo(tmp_path, "events", "export", "--session", "s", DAIHUO_WAREHOUSE_URL=url)
+    assert exported.returncode == 0, exported.stderr
+    assert list(parse_lines(exported.stdout.splitlines())) == events
 
 
 def test_help_lists_the_commands_quickly(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
-"""The DuckDB event store: unique ids with the first delivery winning, arrival order,
-a file that survives reopening, one writing process, and batched writes that lose
-nothing on a clean shutdown and at most the last interval on a crash."""
+"""The event store on every engine (DuckDB, chDB, a ClickHouse server when configured):
+unique ids with the first delivery winning, arrival order, a store that survives
+reopening, one writing process, and batched writes that lose nothing on a clean shutdown
+and at most the last interval on a crash."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ from daihuo.core.warehouse import (
     duckdb_path,
     make_warehouse,
 )
-from daihuo.core.warehouse.duckdb import DuckDBWarehouse
+from daihuo.core.warehouse.clickhouse import ClickHouseWarehouse
+
+from tests.integration.analytics.engines import store_url
 
 
 def row(eid: str, ts_ms: int = 0, session: str = "s", user: str = "u1", **keys: Any) -> tuple:
@@ -36,8 +39,8 @@ def row(eid: str, ts_ms: int = 0, session: str = "s", user: str = "u1", **keys: 
     return tuple(values[c] for c in COLUMNS)
 
 
-def test_append_keeps_the_first_row_of_each_id_and_counts_the_rest() -> None:
-    with DuckDBWarehouse(None) as warehouse:
+def test_append_keeps_the_first_row_of_each_id_and_counts_the_rest(scratch_url: str) -> None:
+    with make_warehouse(scratch_url) as warehouse:
         first = warehouse.append([row("a", user="first"), row("b"), row("a", user="second")])
         assert first == AppendResult(kept=2, duplicates=1)
         again = warehouse.append([row("b", user="late"), row("c")])
@@ -47,8 +50,8 @@ def test_append_keeps_the_first_row_of_each_id_and_counts_the_rest() -> None:
         assert users == {"a": "first", "b": "u1", "c": "u1"}
 
 
-def test_rows_come_back_by_time_then_arrival_per_session() -> None:
-    with DuckDBWarehouse(None) as warehouse:
+def test_rows_come_back_by_time_then_arrival_per_session(scratch_url: str) -> None:
+    with make_warehouse(scratch_url) as warehouse:
         warehouse.append([row("late", 50), row("tie-1", 10), row("other", 5, session="t")])
         warehouse.append([row("tie-2", 10), row("early", 1)])
         ids = [r[0] for batch in warehouse.rows("s", batch_size=2) for r in batch]
@@ -57,15 +60,18 @@ def test_rows_come_back_by_time_then_arrival_per_session() -> None:
         assert (warehouse.count(), warehouse.count("t"), warehouse.count("none")) == (5, 1, 0)
 
 
-def test_a_warehouse_file_keeps_rows_and_arrival_order_across_reopening(tmp_path: Path) -> None:
-    path = tmp_path / "deep" / "w.duckdb"
-    with make_warehouse(f"duckdb:///{path}") as warehouse:
-        warehouse.append([row("x", 10), row("y", 10)])
-    assert path.is_file()
-    with make_warehouse(f"duckdb:///{path}") as warehouse:
-        assert warehouse.append([row("x", 10, user="again"), row("z", 10)]).kept == 1
-        ids = [r[0] for batch in warehouse.rows("s") for r in batch]
-        assert ids == ["x", "y", "z"]  # z arrived last, so it sorts last at the same ts
+def test_a_warehouse_file_keeps_rows_and_arrival_order_across_reopening(
+    engine: str, tmp_path: Path
+) -> None:
+    with store_url(engine, tmp_path / "deep") as url:
+        with make_warehouse(url) as warehouse:
+            warehouse.append([row("x", 10), row("y", 10)])
+        if engine != "clickhouse":
+            assert any((tmp_path / "deep").iterdir())
+        with make_warehouse(url) as warehouse:
+            assert warehouse.append([row("x", 10, user="again"), row("z", 10)]).kept == 1
+            ids = [r[0] for batch in warehouse.rows("s") for r in batch]
+            assert ids == ["x", "y", "z"]  # z arrived last, so it sorts last at the same ts
 
 
 @pytest.mark.parametrize(
@@ -84,9 +90,14 @@ def test_duckdb_urls_name_a_file_relative_absolute_or_memory(url: str, path: str
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("clickhouse://localhost:8123/daihuo", "ClickHouse warehouse is not available"),
         ("postgresql://x/y", "unknown warehouse URL"),
         ("duckdb://host/w.duckdb", "has no host"),
+        ("chdb://host/w", "has no host"),
+        ("clickhouse://127.0.0.1:port/db", "bad port"),
+        ("clickhouse:///db", "needs a host"),
+        ("clickhouse://127.0.0.1:8123/a/b", "names one database"),
+        # nothing listens on the discard port: the connection is refused, said in one line
+        ("clickhouse://u:secret@127.0.0.1:9/db", "cannot open ClickHouse warehouse"),
     ],
 )
 def test_unusable_urls_fail_with_one_clear_line(url: str, message: str) -> None:
@@ -103,16 +114,16 @@ def test_the_default_warehouse_is_a_file_under_the_data_dir(tmp_path: Path) -> N
     assert (tmp_path / "var" / "warehouse.duckdb").is_file()
 
 
-def test_a_closed_warehouse_refuses_use() -> None:
-    warehouse = DuckDBWarehouse(None)
+def test_a_closed_warehouse_refuses_use(scratch_url: str) -> None:
+    warehouse = make_warehouse(scratch_url)
     warehouse.close()
     warehouse.close()  # idempotent
     with pytest.raises(WarehouseError, match="closed"):
         warehouse.append([row("a")])
 
 
-def test_rows_of_the_wrong_type_are_refused_whole(tmp_path: Path) -> None:
-    with DuckDBWarehouse(None) as warehouse:
+def test_rows_of_the_wrong_type_are_refused_whole(scratch_url: str) -> None:
+    with make_warehouse(scratch_url) as warehouse:
         with pytest.raises(WarehouseError, match="not storable"):
             warehouse.append([row("a"), row("b", ts_ms="yesterday")])
         assert warehouse.count() == 0
@@ -122,20 +133,19 @@ def test_rows_of_the_wrong_type_are_refused_whole(tmp_path: Path) -> None:
 CHILD = textwrap.dedent(
     """
     import sys, time
-    from daihuo.core.warehouse import COLUMNS, BatchWriter
-    from daihuo.core.warehouse.duckdb import DuckDBWarehouse
+    from daihuo.core.warehouse import COLUMNS, BatchWriter, make_warehouse
 
     def row(i):
         values = dict.fromkeys(COLUMNS)
         values.update(id=f"e{i}", ts_ms=i, session="s", type="like", user="u")
         return tuple(values[c] for c in COLUMNS)
 
-    path, mode = sys.argv[1], sys.argv[2]
+    url, mode = sys.argv[1], sys.argv[2]
     if mode == "hold":
-        held = DuckDBWarehouse(path)
+        held = make_warehouse(url)
         print("ready", flush=True)
         time.sleep(60)
-    writer = BatchWriter(DuckDBWarehouse(path), interval=0.2)
+    writer = BatchWriter(make_warehouse(url), interval=0.2)
     writer.add_many(row(i) for i in range(1000))
     if mode == "close":
         writer.add_many(row(i) for i in range(1000, 2000))
@@ -151,10 +161,10 @@ CHILD = textwrap.dedent(
 
 
 @contextmanager
-def child_process(path: Path, mode: str) -> Iterator[subprocess.Popen[str]]:
+def child_process(url: str, mode: str) -> Iterator[subprocess.Popen[str]]:
     """A child running CHILD in ``mode``, past its first line of output; killed at the end."""
     with subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(path), mode],
+        [sys.executable, "-c", CHILD, url, mode],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -170,17 +180,23 @@ def child_process(path: Path, mode: str) -> Iterator[subprocess.Popen[str]]:
             child.wait(timeout=30)
 
 
-def stored_ids(path: Path) -> set[str]:
-    with DuckDBWarehouse(path) as warehouse:
+def stored_ids(url: str) -> set[str]:
+    with make_warehouse(url) as warehouse:
         return {r[0] for batch in warehouse.rows("s") for r in batch}
 
 
-def test_a_crash_loses_at_most_the_rows_of_the_last_interval(tmp_path: Path) -> None:
-    path = tmp_path / "w.duckdb"
-    with child_process(path, "crash") as child:
+@pytest.fixture
+def kept_url(engine: str, tmp_path: Path) -> Iterator[str]:
+    """A store that outlives the process writing it."""
+    with store_url(engine, tmp_path) as url:
+        yield url
+
+
+def test_a_crash_loses_at_most_the_rows_of_the_last_interval(kept_url: str) -> None:
+    with child_process(kept_url, "crash") as child:
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=30)
-    ids = stored_ids(path)
+    ids = stored_ids(kept_url)
     assert {f"e{i}" for i in range(1000)} <= ids  # buffered longer than an interval ago
     assert ids <= {f"e{i}" for i in range(2000)}
     # whatever of the last thousand made it, made it as whole batches, in order
@@ -188,23 +204,23 @@ def test_a_crash_loses_at_most_the_rows_of_the_last_interval(tmp_path: Path) -> 
     assert late == list(range(1000, 1000 + len(late)))
 
 
-def test_a_clean_shutdown_loses_nothing(tmp_path: Path) -> None:
-    path = tmp_path / "w.duckdb"
-    with child_process(path, "close") as child:
+def test_a_clean_shutdown_loses_nothing(kept_url: str) -> None:
+    with child_process(kept_url, "close") as child:
         assert child.wait(timeout=30) == 0
-    assert stored_ids(path) == {f"e{i}" for i in range(2000)}
+    assert stored_ids(kept_url) == {f"e{i}" for i in range(2000)}
 
 
-def test_a_second_process_cannot_open_a_file_in_use(tmp_path: Path) -> None:
-    path = tmp_path / "w.duckdb"
-    with child_process(path, "hold"):
-        with pytest.raises(WarehouseError, match="cannot open warehouse") as info:
-            DuckDBWarehouse(path)
+def test_a_second_process_cannot_open_a_store_in_use(engine: str, kept_url: str) -> None:
+    if engine == "clickhouse":
+        pytest.skip("a ClickHouse server takes any number of clients (docs/analytics.md)")
+    with child_process(kept_url, "hold"):
+        with pytest.raises(WarehouseError, match="cannot open") as info:
+            make_warehouse(kept_url)
         assert "\n" not in str(info.value)
 
 
-def test_the_batch_writer_appends_by_itself_and_on_flush() -> None:
-    with DuckDBWarehouse(None) as warehouse:
+def test_the_batch_writer_appends_by_itself_and_on_flush(scratch_url: str) -> None:
+    with make_warehouse(scratch_url) as warehouse:
         writer = BatchWriter(warehouse, interval=0.05)
         writer.add(row("a"))
         deadline = time.monotonic() + 10
@@ -225,3 +241,19 @@ def test_the_batch_writer_appends_by_itself_and_on_flush() -> None:
         assert slow.total == AppendResult(kept=4, duplicates=1)
         with pytest.raises(WarehouseError, match="closed"):
             slow.add(row("f"))
+
+
+def test_a_clickhouse_append_is_one_data_part_so_it_lands_whole(scratch_url: str) -> None:
+    # ClickHouse adds a data part to a table atomically; the store writes each append as
+    # one part (one insert thread, no block splitting), which is what makes it all or
+    # nothing. A batch large enough to span several default insert blocks proves it.
+    with make_warehouse(scratch_url) as warehouse:
+        if not isinstance(warehouse, ClickHouseWarehouse):
+            pytest.skip("DuckDB appends in one transaction instead")
+        batch = [row(f"e{i}", i) for i in range(1_200_000)] + [row("e7", user="again")]
+        assert warehouse.append(batch) == AppendResult(kept=1_200_000, duplicates=1)
+        _, parts = warehouse.query_json(
+            "SELECT count(), sum(rows) FROM system.parts"
+            " WHERE database = currentDatabase() AND table = 'events' AND active"
+        )
+        assert parts == [[1, 1_200_000]]

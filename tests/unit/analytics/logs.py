@@ -17,7 +17,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from daihuo.core.warehouse.duckdb import DuckDBWarehouse
+from daihuo.core.warehouse import Warehouse, make_warehouse
 from daihuo.events.model import SOURCES, Event, event_from_obj, event_to_obj, format_ts, parse_ts
 from daihuo.events.store import event_row
 
@@ -106,9 +106,10 @@ def refunded(seconds: float, user: str, order: str, amount: int, **keys: Any) ->
     return ev(seconds, "order_refunded", user=user, order=order, amount=amount, **keys)
 
 
-def store_of(events: Iterable[Event]) -> DuckDBWarehouse:
-    """An in-memory store holding ``events``, appended in the given (file) order."""
-    warehouse = DuckDBWarehouse(None)
+def store_of(events: Iterable[Event], url: str = "duckdb:///:memory:") -> Warehouse:
+    """A scratch store (DuckDB unless ``url`` names another) holding ``events``, appended
+    in the given (file) order."""
+    warehouse = make_warehouse(url)
     warehouse.append([event_row(e) for e in events])
     return warehouse
 

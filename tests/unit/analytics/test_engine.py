@@ -1,6 +1,7 @@
-"""The DuckDB report engine against shared/spec/metrics.md: hand-worked logs (each answer
-derived in the comments), the worked example of the spec, and random logs on which it
-must equal the plain-Python oracle exactly."""
+"""The report engines against shared/spec/metrics.md: hand-worked logs (each answer
+derived in the comments, each checked on DuckDB and on chDB), the worked example of the
+spec, and random logs on which DuckDB must equal the plain-Python oracle exactly (chDB's
+property test is tests/integration/analytics/test_engine_clickhouse.py)."""
 
 from __future__ import annotations
 
@@ -45,11 +46,16 @@ RATIOS = (
 )
 
 
+ENGINE_URLS = ("duckdb:///:memory:", "chdb:///:memory:")
+
+
 def engine_report(events: list[Event]) -> dict[str, Any]:
-    """The engine's report of a log (file order kept), checked equal to the oracle's."""
-    with store_of(events) as warehouse:
-        got = engine.report(warehouse)
-    assert got == reference.report(events)
+    """The engines' report of a log (file order kept), checked equal to the oracle's."""
+    expected = reference.report(events)
+    for url in ENGINE_URLS:
+        with store_of(events, url) as warehouse:
+            got = engine.report(warehouse)
+        assert got == expected, url
     return got
 
 
@@ -180,6 +186,31 @@ def test_orders_count_by_their_creation_in_the_window_and_settle_at_any_time() -
     )
 
 
+def test_sums_beyond_64_bits_are_exact() -> None:
+    # the contract allows any 64-bit count, qty or amount: two of 2**62 make 2**63, one
+    # past the largest 64-bit integer (ClickHouse would wrap to -2**63 without Int128)
+    big = 2**62
+    r = figures(
+        [
+            start(0),
+            ev(1, "like", user="u", count=big),
+            ev(2, "like", user="v", count=big),
+            created(3, "u", "o1", qty=big, amount=big),
+            paid(4, "u", "o1", qty=big, amount=big),
+            created(5, "u", "o2", qty=big, amount=big),
+            paid(6, "u", "o2", qty=big, amount=big),
+            refunded(7, "u", "o1", big),
+            refunded(8, "u", "o1", big),
+            end(60),
+        ]
+    )
+    assert r["like_count"] == r["items_sold"] == r["gmv"] == r["refund_amount"] == 2**63
+    assert r["gmv_per_minute"] == [2**63]
+    assert r["aov"] == float(2**63) and r["refund_rate"] == 1.0
+    [product] = r["products"]
+    assert (product["items_sold"], product["gmv"], product["refund_amount"]) == (2**63,) * 3
+
+
 # --- curves, funnel, products, sources ------------------------------------------------------
 
 
@@ -303,9 +334,10 @@ def test_zero_length_session_has_no_minutes_and_nobody_online() -> None:
     )
 
 
-def test_report_of_named_sessions_and_of_an_unknown_one() -> None:
+@pytest.mark.parametrize("url", ENGINE_URLS)
+def test_report_of_named_sessions_and_of_an_unknown_one(url: str) -> None:
     events = [start(0, session="a"), end(60, session="a"), start(0, session="b"), end(30)]
-    with store_of(events) as warehouse:
+    with store_of(events, url) as warehouse:
         assert list(engine.report(warehouse, ["b"])["sessions"]) == ["b"]
         assert list(engine.report(warehouse)["sessions"]) == ["a", "b", "s"]
         assert engine.session_report(warehouse, "nope") is None

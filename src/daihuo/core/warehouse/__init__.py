@@ -1,9 +1,10 @@
 """The event store: one append-only table of live-room events behind one interface.
 
 ``make_warehouse(url)`` picks the engine from ``Settings.warehouse_url``: ``duckdb:///path``
-(the embedded default, a file under ``./var``; ``duckdb:///:memory:`` for a scratch store).
-ClickHouse (``clickhouse://``) is the scale-out engine of the architecture; it is not
-built yet, and asking for it fails with one clear :class:`WarehouseError`.
+(the embedded default, a file under ``./var``; ``duckdb:///:memory:`` for a scratch store),
+or ClickHouse, the scale-out engine: ``chdb:///path`` (chDB, ClickHouse embedded, on a
+local folder) or ``clickhouse://user:password@host:port/database`` (a server). How the
+ClickHouse engine keeps the promises below is in :mod:`daihuo.core.warehouse.clickhouse`.
 
 The store knows columns, not events: ``core`` imports no feature module, so rows arrive
 as plain tuples in :data:`COLUMNS` order and the meaning of ``type`` or ``amount`` is the
@@ -241,12 +242,14 @@ def make_warehouse(url: str) -> Warehouse:
         from daihuo.core.warehouse.duckdb import DuckDBWarehouse
 
         return DuckDBWarehouse(duckdb_path(url), url=url)
-    if scheme.startswith("clickhouse"):
-        raise WarehouseError(
-            "the ClickHouse warehouse is not available yet; use duckdb:///path "
-            "(DAIHUO_WAREHOUSE_URL)"
-        )
-    raise WarehouseError(f"unknown warehouse URL {url!r}: expected duckdb:///path")
+    if scheme in ("chdb", "clickhouse", "clickhouses"):
+        from daihuo.core.warehouse.clickhouse import open_clickhouse
+
+        return open_clickhouse(url)
+    raise WarehouseError(
+        f"unknown warehouse URL {url!r}: expected duckdb:///path, chdb:///path "
+        "or clickhouse://user:password@host:port/database"
+    )
 
 
 __all__ = [
