@@ -27,6 +27,17 @@ async def login(client: httpx.AsyncClient, email: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
+async def until_ended(
+    client: httpx.AsyncClient, headers: dict[str, str], session_id: str, *, seconds: float
+) -> None:
+    path = f"/api/v1/live-sessions/{session_id}"
+    for _ in range(int(seconds * 10)):
+        if (await client.get(path, headers=headers)).json()["state"] == "ended":
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the demo session never ended")
+
+
 async def test_the_demo_seed_is_reachable_and_verifiable(database_url: str, tmp_path: Path) -> None:
     settings = make_settings(database_url, tmp_path)
     info = await seed(settings)
@@ -102,13 +113,7 @@ async def test_the_demo_session_runs_live_and_its_report_is_logged(
     app = client_for(live)
     async with app as client:
         merchant = await login(client, "merchant@daihuo.local")
-        path = f"/api/v1/live-sessions/{info.live_session}"
-        for _ in range(300):
-            if (await client.get(path, headers=merchant)).json()["state"] == "ended":
-                break
-            await asyncio.sleep(0.1)
-        else:
-            raise AssertionError("the demo session never ended")
+        await until_ended(client, merchant, info.live_session, seconds=30)
         r = await client.get(f"/api/v1/sessions/{info.live_session}/report", headers=merchant)
         figures = r.json()["sessions"][info.live_session]
         assert figures["viewer_uv"] >= 60 and figures["duration_seconds"] < 5
@@ -145,13 +150,7 @@ async def test_the_demo_audience_comes_through_the_server_when_it_listens(
     with server:
         async with httpx.AsyncClient(base_url=server.http, timeout=60) as client:
             merchant = await login(client, "merchant@daihuo.local")
-            path = f"/api/v1/live-sessions/{info.live_session}"
-            for _ in range(900):
-                if (await client.get(path, headers=merchant)).json()["state"] == "ended":
-                    break
-                await asyncio.sleep(0.1)
-            else:
-                raise AssertionError("the demo session never ended")
+            await until_ended(client, merchant, info.live_session, seconds=90)
             r = await client.get(f"/api/v1/sessions/{info.live_session}/report", headers=merchant)
             figures = r.json()["sessions"][info.live_session]
         sink = server.app.state.event_sink
