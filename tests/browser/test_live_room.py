@@ -179,6 +179,63 @@ def test_a_buyer_signs_in_sees_others_and_wins_a_flash_sale_unit(
     assert errors_v == [] and errors_b == [], (errors_v, errors_b)
 
 
+def test_a_buyer_claims_a_coupon_and_wins_a_lucky_draw(browser: Browser, room: Room) -> None:
+    """The host drops a coupon and starts a lucky draw (福袋) over the API; an anonymous
+    viewer is asked to sign in; the buyer claims the coupon over the room's connection
+    and enters the draw with its keyword, is its only entrant, and sees that it won, with
+    the link to the draw's proof."""
+    host = room.shop.merchant.headers
+    r = httpx.post(
+        f"{room.base}/api/v1/live-sessions/{room.session}/coupons",
+        json={"amount": 500, "threshold": 3000, "quantity": 5, "claim_seconds": 300},
+        headers=host, timeout=10,
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    coupon = r.json()
+    anon_ctx, anon, errors_a = phone(browser)
+    buyer_ctx, buyer, errors_b = phone(browser)
+    try:
+        anon.goto(f"{room.base}/live/{room.session}")
+        card = anon.locator(f'.perk[data-coupon="{coupon["id"]}"]')
+        card.wait_for()
+        what = ZH["lr_coupon_off"].format(threshold="¥30.00", amount="¥5.00")
+        assert what in card.inner_text()
+        assert card.locator("button").inner_text() == ZH["lr_sign_in_to_claim"]
+
+        buyer.goto(f"{room.base}/console/login?next=/live/{room.session}")
+        buyer.fill("#email", room.buyer.email)
+        buyer.fill("#password", PASSWORD)
+        buyer.click("button[type=submit].primary")
+        buyer.wait_for_url(f"**/live/{room.session}")
+        card = buyer.locator(f'.perk[data-coupon="{coupon["id"]}"]')
+        card.locator("button.claim").click()
+        card.locator("button.claim", has_text=ZH["lr_claimed"]).wait_for()
+        mine = httpx.get(f"{room.base}/api/v1/me/coupons", headers=room.buyer.headers).json()
+        assert [c["coupon_id"] for c in mine["items"]] == [coupon["id"]]
+
+        r = httpx.post(
+            f"{room.base}/api/v1/live-sessions/{room.session}/draws",
+            json={"prize": "口红小样一支", "winners": 1, "condition": "comment",
+                  "keyword": "想要", "seconds": 6},
+            headers=host, timeout=10,
+        )  # fmt: skip
+        assert r.status_code == 201, r.text
+        draw = r.json()
+        entry = buyer.locator(f'.perk[data-draw="{draw["id"]}"]')
+        assert ZH["lr_draw_comment"].format(keyword="想要") in entry.inner_text(timeout=10_000)
+        entry.locator("button.join").click()
+        buyer.locator("[data-testid=comments]").get_by_text("想要", exact=True).wait_for()
+        entry.get_by_text(ZH["lr_draw_won"]).wait_for(timeout=30_000)
+        proof = entry.locator("a").get_attribute("href")
+        assert proof == f"/api/v1/draws/{draw['id']}"
+        drawn = httpx.get(f"{room.base}{proof}", timeout=10).json()
+        assert drawn["winners"] == [room.buyer.user_id]
+    finally:
+        anon_ctx.close()
+        buyer_ctx.close()
+    assert errors_a == [] and errors_b == [], (errors_a, errors_b)
+
+
 def test_the_live_room_has_no_serious_accessibility_violations(
     browser: Browser, room: Room
 ) -> None:

@@ -11,7 +11,10 @@ const csrf = root.dataset.csrf || "";
 const $ = (id) => document.getElementById(id);
 const MAX_COMMENTS = 60;
 
-const state = { seq: null, ws: null, retry: 0, taps: 0, sales: new Map(), ended: false };
+const state = {
+  seq: null, ws: null, retry: 0, taps: 0, sales: new Map(), ended: false,
+  coupons: new Map(), draws: new Map(), refs: 0, claims: new Map(), // ref -> coupon
+};
 for (const sale of boot.sales) state.sales.set(sale.id, sale);
 
 function fmt(text, values) {
@@ -114,6 +117,103 @@ function renderSales() {
   }
 }
 
+// Coupons (优惠券) and lucky draws (福袋): what the host dropped, from the snapshot and
+// the room's messages. Claims go over the room's connection; a draw is entered by the
+// comment with its keyword (or a follow), which the server counts for signed-in viewers.
+function perkCard(kind, id) {
+  const card = document.createElement("div");
+  card.className = "perk perk-" + kind;
+  card.dataset[kind] = id;
+  return card;
+}
+
+function span(text, cls) {
+  const el = document.createElement("span");
+  if (cls) el.className = cls;
+  el.textContent = text;
+  return el;
+}
+
+function renderPerks() {
+  const box = $("perks");
+  box.replaceChildren();
+  const now = Date.now();
+  for (const c of state.coupons.values()) {
+    const open = Date.parse(c.claim_until) > now;
+    if (!open && !c.claimed) continue;
+    const card = perkCard("coupon", c.id);
+    const what = c.threshold > 0
+      ? fmt(T.lr_coupon_off, { threshold: money(c.threshold), amount: money(c.amount) })
+      : fmt(T.lr_coupon_any, { amount: money(c.amount) });
+    card.append(span(T.lr_coupon, "tag"), span(what, "what"));
+    if (open && !c.claimed && !c.soldOut) {
+      card.append(span(fmt(T.lr_claim_until, {
+        s: Math.ceil((Date.parse(c.claim_until) - now) / 1000) + "s",
+      }), "clock"));
+    }
+    const btn = document.createElement("button");
+    btn.type = "button";
+    btn.className = "claim";
+    btn.dataset.coupon = c.id;
+    btn.disabled = Boolean(c.claimed || c.soldOut || !open);
+    btn.textContent = c.claimed ? T.lr_claimed : c.soldOut ? T.lr_sold_out
+      : !open ? T.lr_coupon_closed : boot.signedIn ? T.lr_claim : T.lr_sign_in_to_claim;
+    card.append(btn);
+    box.append(card);
+  }
+  for (const d of state.draws.values()) {
+    const card = perkCard("draw", d.id);
+    card.append(span(T.lr_draw, "tag"), span(d.prize, "what"));
+    if (d.result) {
+      const r = d.result;
+      card.append(span(fmt(T.lr_draw_result, {
+        n: r.winners.length, m: r.entrant_count,
+      })));
+      if (boot.user && r.winners.includes(boot.user)) card.append(span(T.lr_draw_won, "won"));
+      const proof = document.createElement("a");
+      proof.href = `/api/v1/draws/${encodeURIComponent(d.id)}`;
+      proof.textContent = T.lr_draw_proof;
+      card.append(proof);
+    } else {
+      const how = d.condition === "follow" ? T.lr_draw_follow
+        : fmt(T.lr_draw_comment, { keyword: d.keyword });
+      card.append(span(how));
+      const ends = Date.parse(d.ends_at);
+      if (ends > now) card.append(span(Math.ceil((ends - now) / 1000) + "s", "clock"));
+      const btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "join";
+      btn.dataset.draw = d.id;
+      btn.disabled = Boolean(d.joined) || ends <= now;
+      btn.textContent = d.joined ? T.lr_draw_joined
+        : boot.signedIn ? T.lr_draw_join : T.lr_sign_in_to_join;
+      card.append(btn);
+    }
+    box.append(card);
+  }
+}
+
+function claim(couponId) {
+  if (!boot.signedIn) { location.assign(boot.login); return; }
+  const ref = "c" + ++state.refs;
+  state.claims.set(ref, couponId);
+  send({ type: "claim_coupon", coupon: couponId, ref });
+}
+
+function join(drawId) {
+  if (!boot.signedIn) { location.assign(boot.login); return; }
+  const d = state.draws.get(drawId);
+  if (!d) return;
+  if (d.condition === "follow") send({ type: "follow" });
+  else send({ type: "comment", text: d.keyword });
+  d.joined = true;
+  renderPerks();
+}
+
+const COUPON_REFUSED = {
+  "coupon-already-claimed": "claimed", "coupon-sold-out": "soldOut", "coupon-closed": "closed",
+};
+
 function onMessage(m) {
   if (typeof m.seq === "number") state.seq = m.seq;
   switch (m.type) {
@@ -127,6 +227,20 @@ function onMessage(m) {
     case "online": $("online").textContent = m.count; break;
     case "pin": showPinned(m.item); break;
     case "flash_sale": state.sales.set(m.sale.id, m.sale); renderSales(); break;
+    case "coupon": state.coupons.set(m.coupon.id, { ...m.coupon }); renderPerks(); break;
+    case "coupon_sold_out": {
+      const c = state.coupons.get(m.id);
+      if (c) { c.soldOut = true; renderPerks(); }
+      break;
+    }
+    case "draw": state.draws.set(m.draw.id, { ...m.draw }); renderPerks(); break;
+    case "draw_result": {
+      const d = state.draws.get(m.draw.id) || { id: m.draw.id, prize: "" };
+      d.result = m.draw;
+      state.draws.set(d.id, d);
+      renderPerks();
+      break;
+    }
     case "ended":
       state.ended = true;
       $("text").disabled = true;
@@ -149,13 +263,38 @@ function onFrame(raw) {
       if (!state.sales.has(sale.id)) state.sales.set(sale.id, sale); // the page's is fresher
     }
     renderSales();
+    for (const c of msg.coupons || []) {
+      state.coupons.set(c.id, { ...c, claimed: state.coupons.get(c.id)?.claimed });
+    }
+    for (const d of msg.draws || []) {
+      state.draws.set(d.id, { ...d, joined: state.draws.get(d.id)?.joined });
+    }
+    renderPerks();
   } else if (msg.type === "frame") {
     for (const m of msg.msgs) onMessage(m);
   } else if (msg.type === "resumed") {
     state.seq = msg.seq;
+  } else if (msg.type === "coupon_claimed") {
+    // the claim (its own id) of coupon `coupon_id`
+    const id = msg.coupon.coupon_id;
+    const c = state.coupons.get(id) || { ...msg.coupon, id, claim_until: msg.coupon.expires_at };
+    c.claimed = true;
+    state.coupons.set(id, c);
+    notice(T.lr_claimed);
+    renderPerks();
   } else if (msg.type === "error") {
-    const why = { "rate-limited": T.lr_rate_limited, muted: T.lr_muted, "slow-mode": T.lr_slow_mode };
+    const why = {
+      "rate-limited": T.lr_rate_limited, muted: T.lr_muted, "slow-mode": T.lr_slow_mode,
+      "login-required": T.lr_sign_in_to_claim, "coupon-already-claimed": T.lr_claimed,
+      "coupon-sold-out": T.lr_sold_out, "coupon-closed": T.lr_coupon_closed,
+    };
     notice(why[msg.code] || msg.detail || msg.code);
+    const mark = COUPON_REFUSED[msg.code];
+    const coupon = state.coupons.get(state.claims.get(msg.ref));
+    if (mark && coupon) {
+      coupon[mark] = true;
+      renderPerks();
+    }
   }
 }
 
@@ -260,6 +399,8 @@ document.addEventListener("click", (ev) => {
   if (!target) return;
   if (target.classList.contains("buy")) buyItem(target.dataset.item);
   else if (target.classList.contains("grab")) grab(target.dataset.sale);
+  else if (target.classList.contains("claim")) claim(target.dataset.coupon);
+  else if (target.classList.contains("join")) join(target.dataset.draw);
 });
 
 $("say").addEventListener("submit", (ev) => {
@@ -289,6 +430,7 @@ setInterval(() => {
 }, 300);
 setInterval(() => send({ type: "ping", t: Date.now() % 1e9 }), 25000);
 setInterval(renderSales, 1000);
+setInterval(renderPerks, 1000);
 // Units left change with every win, which the room does not broadcast: ask every 3 s.
 setInterval(async () => {
   for (const sale of state.sales.values()) {

@@ -314,6 +314,23 @@ LIVE_ROOM: dict[str, tuple[str, str]] = {
     "lr_muted": ("你已被禁言", "You are muted"),
     "lr_slow_mode": ("慢速模式中，请稍后再发", "Slow mode: wait a little"),
     "lr_price": ("价格", "Price"),
+    "lr_coupon": ("优惠券", "Coupon"),
+    "lr_coupon_off": ("满{threshold}减{amount}", "{amount} off orders over {threshold}"),
+    "lr_coupon_any": ("无门槛减{amount}", "{amount} off any order"),
+    "lr_claim": ("领取", "Claim"),
+    "lr_claimed": ("已领取", "Claimed"),
+    "lr_sign_in_to_claim": ("登录后领取", "Sign in to claim"),
+    "lr_coupon_closed": ("领取已结束", "No longer claimable"),
+    "lr_claim_until": ("{s} 后截止", "closes in {s}"),
+    "lr_draw": ("福袋", "Lucky draw"),
+    "lr_draw_comment": ("评论“{keyword}”即可参与", "Comment “{keyword}” to enter"),
+    "lr_draw_follow": ("关注主播即可参与", "Follow the host to enter"),
+    "lr_draw_join": ("一键参与", "Enter"),
+    "lr_draw_joined": ("已参与", "Entered"),
+    "lr_sign_in_to_join": ("登录后参与", "Sign in to enter"),
+    "lr_draw_result": ("已开奖：{n} 人中奖，共 {m} 人参与", "Drawn: {n} winners of {m} entrants"),
+    "lr_draw_won": ("恭喜，你中奖了！", "You won!"),
+    "lr_draw_proof": ("查看公平性证明", "Check that it was fair"),
 }
 # The supply pool page (pages/pool.py).
 POOL: dict[str, tuple[str, str]] = {

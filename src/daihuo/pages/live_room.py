@@ -72,6 +72,7 @@ async def live_room(
             "session": room.id,
             "state": room.state,
             "signedIn": buyer,
+            "user": principal.user_id if buyer and principal is not None else None,
             "login": f"/console/login?next={request.url.path}",
             "products": products,
             "sales": sales,
