@@ -29,7 +29,7 @@ from daihuo.core.warehouse import (
 )
 from daihuo.core.warehouse.clickhouse import ClickHouseWarehouse
 
-from tests.integration.analytics.engines import store_url
+from tests.integration.analytics.engines import ENGINES, store_url
 
 
 def row(eid: str, ts_ms: int = 0, session: str = "s", user: str = "u1", **keys: Any) -> tuple:
@@ -210,9 +210,9 @@ def test_a_clean_shutdown_loses_nothing(kept_url: str) -> None:
     assert stored_ids(kept_url) == {f"e{i}" for i in range(2000)}
 
 
-def test_a_second_process_cannot_open_a_store_in_use(engine: str, kept_url: str) -> None:
-    if engine == "clickhouse":
-        pytest.skip("a ClickHouse server takes any number of clients (docs/analytics.md)")
+# A ClickHouse server takes any number of clients (docs/analytics.md): the embedded only.
+@pytest.mark.parametrize("engine", ["duckdb", "chdb"], indirect=True)
+def test_a_second_process_cannot_open_a_store_in_use(kept_url: str) -> None:
     with child_process(kept_url, "hold"):
         with pytest.raises(WarehouseError, match="cannot open") as info:
             make_warehouse(kept_url)
@@ -243,13 +243,14 @@ def test_the_batch_writer_appends_by_itself_and_on_flush(scratch_url: str) -> No
             slow.add(row("f"))
 
 
+# DuckDB appends in one transaction instead: ClickHouse's engines only.
+@pytest.mark.parametrize("engine", [e for e in ENGINES if e != "duckdb"], indirect=True)
 def test_a_clickhouse_append_is_one_data_part_so_it_lands_whole(scratch_url: str) -> None:
     # ClickHouse adds a data part to a table atomically; the store writes each append as
     # one part (one insert thread, no block splitting), which is what makes it all or
     # nothing. A batch large enough to span several default insert blocks proves it.
     with make_warehouse(scratch_url) as warehouse:
-        if not isinstance(warehouse, ClickHouseWarehouse):
-            pytest.skip("DuckDB appends in one transaction instead")
+        assert isinstance(warehouse, ClickHouseWarehouse)
         batch = [row(f"e{i}", i) for i in range(1_200_000)] + [row("e7", user="again")]
         assert warehouse.append(batch) == AppendResult(kept=1_200_000, duplicates=1)
         _, parts = warehouse.query_json(
