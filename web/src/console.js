@@ -36,6 +36,12 @@ function minuteLabel(startIso, k) {
   return at.toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Shanghai" });
 }
 
+function timeOfDay(ms) {
+  return new Date(ms).toLocaleTimeString("zh-CN", {
+    hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: "Asia/Shanghai",
+  });
+}
+
 // Pins alternate between two shades so that back-to-back pins stay apart.
 const MARKER_COLOURS = {
   pin: ["rgba(76, 110, 245, 0.10)", "rgba(76, 110, 245, 0.22)"],
@@ -311,20 +317,25 @@ function followScreen() {
   const funnelNames = {
     views_pv: text.screen_funnel_views, viewer_uv: text["m.viewer_uv"], buyer_uv: text["m.buyer_uv"],
   };
+  let now = null; // the feed's latest: [time label, users online], the curve's last point
   function drawCurve() {
+    const labels = curve.map((_, k) => minuteLabel(boot.started_at, k));
+    const values = curve.slice();
+    if (now) { labels.push(now[0]); values.push(now[1]); }
     curveChart.setOption({
       backgroundColor: "transparent",
       animation: false,
-      grid: { left: 56, right: 16, top: 16, bottom: 28 },
+      grid: { left: 56, right: 40, top: 16, bottom: 28 },
       tooltip: { trigger: "axis" },
-      xAxis: { type: "category", data: curve.map((_, k) => minuteLabel(boot.started_at, k)) },
+      xAxis: { type: "category", boundaryGap: false, data: labels },
       yAxis: { type: "value", minInterval: 1 },
       series: [{
-        name: text.screen_curve, type: "line", data: curve, showSymbol: false, areaStyle: { opacity: 0.2 },
+        name: text.screen_curve, type: "line", data: values, showSymbol: values.length < 40,
+        areaStyle: { opacity: 0.2 },
         itemStyle: { color: "#ff8a3d" }, lineStyle: { color: "#ff8a3d" },
       }],
     });
-    curveEl.dataset.points = String(curve.length);
+    curveEl.dataset.points = String(values.length);
   }
   function drawFunnel(snap) {
     funnelChart.setOption({
@@ -332,8 +343,8 @@ function followScreen() {
       animation: false,
       tooltip: { trigger: "item" },
       series: [{
-        type: "funnel", sort: "none", left: "8%", width: "84%", minSize: "10%",
-        label: { position: "inside", color: "#fff", formatter: "{b}: {c}" },
+        type: "funnel", sort: "none", left: "4%", width: "52%", minSize: "6%",
+        label: { position: "right", color: "#e6edf3", formatter: "{b}: {c}" },
         data: boot.funnel.map((k) => ({ name: funnelNames[k] || k, value: snap[k] || 0 })),
       }],
     });
@@ -346,6 +357,8 @@ function followScreen() {
       while (curve.length < row.minute) curve.push(curve.length ? curve[curve.length - 1] : 0);
       curve[row.minute] = row.online;
     }
+    // The running minute's point is the users online now (its instant's figure is above).
+    now = snap.state === "live" ? [timeOfDay(snap.at_ms), snap.online] : null;
     drawCurve();
     drawFunnel(snap);
   });
