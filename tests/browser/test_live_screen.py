@@ -84,12 +84,18 @@ def test_the_big_screen_follows_the_live_session(
         assert comments.locator("img").count() == 0
         assert COMMENT in shown.inner_text()
 
-        # The host deletes it: gone from the screen and from the viewer's room.
+        # The host pins it above the others, then deletes it: gone from the screen and
+        # from the viewer's room, and no longer pinned.
+        pinned = page.locator("[data-testid=pinned-comment]")
+        shown.get_by_role("button", name=ZH["screen_pin_comment"], exact=True).click()
+        pinned.get_by_text("大屏看得到吗", exact=False).wait_for(timeout=15_000)
+        assert pinned.locator("img").count() == 0
         shown.get_by_role("button", name=ZH["screen_delete_comment"]).click()
         shown.wait_for(state="detached", timeout=15_000)
         viewer.locator("[data-testid=comments]").get_by_text("大屏看得到吗").wait_for(
             state="detached", timeout=15_000
         )
+        pinned.wait_for(state="hidden", timeout=15_000)
     finally:
         viewer_context.close()
 
