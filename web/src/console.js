@@ -350,6 +350,7 @@ function followScreen() {
     });
   }
   drawCurve();
+  drawFunnel(boot.snap);
   screen.addEventListener("live:snapshot", (event) => {
     const snap = event.detail;
     if (!boot.started_at && snap.started_ms) boot.started_at = new Date(snap.started_ms).toISOString();

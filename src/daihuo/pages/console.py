@@ -549,6 +549,7 @@ async def screen(
         "started_at": live_session.started_at.isoformat() if live_session.started_at else None,
         "pinned": live_session.pinned.item_id if live_session.pinned else None,
         "funnel": list(SCREEN_FUNNEL),
+        "snap": {key: snap.get(key) for key in SCREEN_FUNNEL},  # the funnel before the feed
     }
     words = {
         key: text[key]
