@@ -3,6 +3,7 @@
 // text (textContent), never as HTML.
 import Hls from "hls.js";
 import mpegts from "mpegts.js";
+import { openRoom } from "./room.js";
 
 const boot = JSON.parse(document.getElementById("boot").textContent);
 const T = JSON.parse(document.getElementById("i18n").textContent);
@@ -12,7 +13,7 @@ const $ = (id) => document.getElementById(id);
 const MAX_COMMENTS = 60;
 
 const state = {
-  seq: null, ws: null, retry: 0, taps: 0, sales: new Map(), ended: false,
+  seq: null, room: null, taps: 0, sales: new Map(), ended: false,
   coupons: new Map(), draws: new Map(), refs: 0, claims: new Map(), // ref -> coupon
 };
 for (const sale of boot.sales) state.sales.set(sale.id, sale);
@@ -243,6 +244,7 @@ function onMessage(m) {
     }
     case "ended":
       state.ended = true;
+      if (state.room) state.room.close(); // no reconnect, whatever the close code
       $("text").disabled = true;
       notice(T.lr_ended);
       break;
@@ -250,8 +252,7 @@ function onMessage(m) {
   }
 }
 
-function onFrame(raw) {
-  const msg = JSON.parse(raw);
+function onFrame(msg) {
   if (msg.type === "snapshot") {
     state.seq = msg.seq;
     $("comments").replaceChildren();
@@ -301,8 +302,7 @@ function onFrame(raw) {
 // --- the connection -------------------------------------------------------------------
 
 async function hello() {
-  const h = { type: "hello", v: 1, source: "other" };
-  if (state.seq !== null) h.resume_from = state.seq;
+  const h = { type: "hello", v: 1, source: "other" }; // room.js adds resume_from
   if (!boot.signedIn) {
     if (!state.visitor) {
       const r = await fetch(`/api/v1/live-sessions/${boot.session}/visitor-token`, {
@@ -318,31 +318,22 @@ async function hello() {
 
 function connect() {
   if (boot.state !== "live" || state.ended) return;
-  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const ws = new WebSocket(`${scheme}//${location.host}/ws/rooms/${boot.session}`);
-  state.ws = ws;
-  ws.onopen = async () => {
-    try {
-      ws.send(JSON.stringify(await hello()));
-      state.retry = 0;
-      notice("");
-    } catch (e) {
-      ws.close();
-    }
-  };
-  ws.onmessage = (ev) => onFrame(ev.data);
-  ws.onclose = (ev) => {
-    state.ws = null;
-    if (ev.code === 4410) { state.ended = true; notice(T.lr_ended); return; }
-    if (state.ended) return;
-    notice(T.lr_reconnecting);
-    const wait = Math.min(10000, 500 * 2 ** state.retry++);
-    setTimeout(connect, wait);
-  };
+  // The connection (resume, reconnect with backoff, pings) is web/src/room.js, shared
+  // with the console's big screen.
+  state.room = openRoom({
+    session: boot.session,
+    hello,
+    onFrame,
+    onStatus: (what) => {
+      if (what === "open") notice("");
+      else if (what === "ended") { state.ended = true; notice(T.lr_ended); }
+      else if (!state.ended) notice(T.lr_reconnecting);
+    },
+  });
 }
 
 function send(obj) {
-  if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(obj));
+  if (state.room) state.room.send(obj);
 }
 
 // --- actions --------------------------------------------------------------------------
@@ -428,7 +419,6 @@ setInterval(() => {
     state.taps = 0;
   }
 }, 300);
-setInterval(() => send({ type: "ping", t: Date.now() % 1e9 }), 25000);
 setInterval(renderSales, 1000);
 setInterval(renderPerks, 1000);
 // Units left change with every win, which the room does not broadcast: ask every 3 s.

@@ -509,6 +509,69 @@ async def review(
     )
 
 
+# The big screen's figures: the live feed's, as the tiles show them.
+SCREEN_FIGURES = (
+    ("views_pv", "count"), ("pcu", "count"), ("order_count", "count"), ("buyer_uv", "count"),
+    ("conversion_rate", "rate"), ("like_count", "count"), ("comment_count", "count"),
+)  # fmt: skip
+SCREEN_FUNNEL = ("views_pv", "viewer_uv", "buyer_uv")
+
+
+@router.get("/sessions/{session_id}/screen", response_class=HTMLResponse)
+async def screen(
+    request: Request, session_id: SessionKey, session: AsyncSession = Depends(get_session)
+) -> Response:
+    """The live big screen (直播大屏) of a session for the merchant's staff: the live feed's
+    figures and online curve, the room's comments with moderation, pinning its products."""
+    principal = await _principal(request, session)
+    if principal is None:
+        return _to_login(request)
+    refused = _not_merchant(request, principal)
+    if refused is not None:
+        return refused
+    try:
+        live_session = await live.get_session(session, principal, session_id)
+    except (live_errors.LiveSessionNotFound, catalog_errors.WrongTenantKind):
+        return render(
+            request, "console/message.html", principal=principal, status_code=404,
+            message="session_missing",
+        )  # fmt: skip
+    feed: LiveFeed = request.app.state.live_feed
+    snap = await feed.snapshot(session_id, titles=_product_titles(live_session))
+    # The curve so far from the recorded events; the feed's last minutes extend it.
+    figures = await _figures(request, session_id) if live_session.state != "scheduled" else None
+    text = messages(page_lang(request))
+    boot = {
+        "session": session_id,
+        "state": live_session.state,
+        "feed": f"/api/v1/sessions/{session_id}/live" if live_session.state != "scheduled" else "",
+        "curve": list((figures or {}).get("online_per_minute") or []),
+        "started_at": live_session.started_at.isoformat() if live_session.started_at else None,
+        "pinned": live_session.pinned.item_id if live_session.pinned else None,
+        "funnel": list(SCREEN_FUNNEL),
+        "snap": {key: snap.get(key) for key in SCREEN_FUNNEL},  # the funnel before the feed
+    }
+    words = {
+        key: text[key]
+        for key in (
+            "screen_curve", "screen_no_comments", "screen_pin_comment", "screen_unpin_comment",
+            "screen_delete_comment", "screen_pinned", "screen_room_connecting",
+            "screen_room_connected", "screen_failed", "live_updating", "live_reconnecting",
+            "live_ended", "screen_funnel_views", "m.viewer_uv", "m.buyer_uv",
+        )
+    }  # fmt: skip
+    return render(
+        request,
+        "console/screen.html",
+        principal=principal,
+        live_session=live_session,
+        snap=snap,
+        figures_shown=SCREEN_FIGURES,
+        boot=boot,
+        words=words,
+    )
+
+
 def ms_time(ms: int | None) -> str:
     """Milliseconds since the epoch as Beijing time of day (the console's zone)."""
     if ms is None:

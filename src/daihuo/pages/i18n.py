@@ -388,6 +388,33 @@ POOL: dict[str, tuple[str, str]] = {
         "Only a merchant's operators, admins and owners can pick products",
     ),
 }
+# The merchant's live big screen (直播大屏): /console/sessions/{id}/screen.
+SCREEN: dict[str, tuple[str, str]] = {
+    "screen_title": ("直播大屏", "Live big screen"),
+    "open_screen": ("打开直播大屏", "Open the live big screen"),
+    "screen_back": ("返回场次页", "Back to the session"),
+    "screen_curve": ("每分钟在线人数", "Online per minute"),
+    "screen_comments": ("实时评论", "Live comments"),
+    "screen_no_comments": ("暂无评论", "No comments yet"),
+    "screen_pinned_comment": ("置顶评论", "Pinned comment"),
+    "screen_pin_comment": ("置顶", "Pin"),
+    "screen_unpin_comment": ("取消置顶", "Unpin"),
+    "screen_delete_comment": ("删除", "Delete"),
+    "screen_products": ("本场商品", "Products of this session"),
+    "screen_pin": ("讲解", "Pin"),
+    "screen_unpin": ("取消讲解", "Unpin"),
+    "screen_pinned": ("讲解中", "Pinned now"),
+    "screen_price": ("售价", "Price"),
+    "screen_not_live": (
+        "本场不在直播中，大屏只显示目前为止的数据。",
+        "This session is not live: the screen shows the figures so far.",
+    ),
+    "screen_room_connecting": ("正在连接直播间…", "Connecting to the room…"),
+    "screen_room_connected": ("已连接直播间", "Connected to the room"),
+    "screen_failed": ("操作失败，请重试", "That did not work; try again"),
+    "screen_funnel_views": ("进入人次", "Entries"),
+}
+TEXT.update(SCREEN)
 TEXT.update(CONSOLE)
 TEXT.update(LIVE_ROOM)
 TEXT.update(POOL)
