@@ -45,6 +45,7 @@ from daihuo.core.db import Database
 from daihuo.core.tasks import Periodic
 from daihuo.orders import service as orders
 from daihuo.orders.models import Order
+from daihuo.orders.schemas import DeliveryAddress
 from daihuo.tenancy.domain import Principal
 
 log = logging.getLogger(__name__)
@@ -278,7 +279,14 @@ class FlashSales(Periodic):
         return await self.gate.load(sale_id, remaining, holds, stale_seconds=self.stale_seconds)
 
     async def buy(
-        self, ctx: Principal, sale_id: str, qty: int, *, limit: int, session_tag: str | None = None
+        self,
+        ctx: Principal,
+        sale_id: str,
+        qty: int,
+        *,
+        limit: int,
+        session_tag: str | None = None,
+        address: DeliveryAddress | None = None,
     ) -> Order:
         """Race for ``qty`` units; the winner gets an order holding them (committed)."""
         assert ctx.user_id is not None
@@ -296,7 +304,7 @@ class FlashSales(Periodic):
 
         async def work(session: AsyncSession) -> Order:
             return await orders.place_flash_order(
-                session, ctx, sale_id, qty, session_tag=session_tag
+                session, ctx, sale_id, qty, session_tag=session_tag, address=address
             )
 
         try:

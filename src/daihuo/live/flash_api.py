@@ -24,7 +24,7 @@ from daihuo.live import errors, protocol, service
 from daihuo.live.flash import FlashSales
 from daihuo.live.room import FLASH_SALES, RoomHub
 from daihuo.orders import service as orders
-from daihuo.orders.schemas import OrderRead
+from daihuo.orders.schemas import DeliveryAddress, OrderRead
 from daihuo.tenancy import errors as tenancy_errors
 from daihuo.tenancy.deps import get_session, require, require_user
 from daihuo.tenancy.domain import Permission, Principal, TenantKind
@@ -36,6 +36,7 @@ AUTH, DENIED = tenancy_errors.AUTH, catalog_errors.DENIED
 class FlashBuy(BaseModel):
     model_config = STRICT_INPUT
     quantity: int = Field(default=1, ge=1, le=100)
+    address: DeliveryAddress | None = Field(default=None, description="Where to ship it.")
 
 
 async def announce(hub: RoomHub, sale: FlashSaleRead) -> None:
@@ -126,7 +127,8 @@ async def buy(
     limit = sale.per_user_limit
     await session.rollback()
     flash: FlashSales = request.app.state.flash
-    order = await flash.buy(principal, sale_id, (data or FlashBuy()).quantity, limit=limit)
+    body = data or FlashBuy()
+    order = await flash.buy(principal, sale_id, body.quantity, limit=limit, address=body.address)
     window = timedelta(seconds=request.app.state.settings.order_reservation_seconds)
     return orders.read(order, window)
 

@@ -8,6 +8,7 @@ from the caller's party (see there); history rows are only reached through their
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -59,6 +60,10 @@ class Order(Base):
     flash_sale_id: Mapped[str | None] = mapped_column(
         ForeignKey("flash_sales.id", ondelete="RESTRICT"), index=True
     )
+    # The buyer's delivery address as JSON (recipient, phone, region, detail), and the
+    # hash of its normalised place, which the order's events carry as ``meta.addr``.
+    delivery_json: Mapped[str | None] = mapped_column("delivery", Text)
+    address_hash: Mapped[str | None] = mapped_column(String(32))
     carrier: Mapped[str | None] = mapped_column(String(60))
     tracking_no: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime]
@@ -69,6 +74,10 @@ class Order(Base):
     completed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     refunded_at: Mapped[datetime | None]
+
+    @property
+    def delivery(self) -> dict[str, Any] | None:
+        return None if self.delivery_json is None else dict(json.loads(self.delivery_json))
 
 
 class OrderHistory(Base):

@@ -14,6 +14,20 @@ from daihuo.orders.domain import Actor, OrderState
 Reason = Annotated[Text, StringConstraints(max_length=500)]
 
 
+class DeliveryAddress(BaseModel):
+    """Where the supplier ships the order (收货地址)."""
+
+    model_config = STRICT_INPUT
+    recipient: Annotated[Name, StringConstraints(max_length=40)]
+    phone: str = Field(pattern=r"^\+?[0-9][0-9 \-]{5,19}$", description="Digits, spaces, dashes.")
+    region: Annotated[Name, StringConstraints(max_length=100)] = Field(
+        description="Province, city and district, e.g. 浙江省 杭州市 西湖区."
+    )
+    detail: Annotated[Name, StringConstraints(max_length=200)] = Field(
+        description="Street, building, room."
+    )
+
+
 class OrderCreate(BaseModel):
     model_config = STRICT_INPUT
     item_id: Identifier = Field(description="A showcase item of the merchant's shop.")
@@ -21,6 +35,9 @@ class OrderCreate(BaseModel):
     quantity: int = Field(ge=1, le=1_000_000, strict=True)
     session: Identifier | None = Field(
         default=None, description="The live session the order was placed in, if any."
+    )
+    address: DeliveryAddress | None = Field(
+        default=None, description="Where to ship it; needed before the supplier can ship."
     )
 
 
@@ -65,6 +82,7 @@ class OrderRead(BaseModel):
     refund_reason: str | None
     session: str
     flash_sale_id: str | None = Field(default=None, description="Bought in this flash sale.")
+    delivery: DeliveryAddress | None = Field(default=None, description="Where it ships.")
     carrier: str | None
     tracking_no: str | None
     created_at: datetime

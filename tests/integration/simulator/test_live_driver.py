@@ -87,6 +87,12 @@ async def test_a_live_run_records_what_the_offline_model_predicts(
             # loopback, which uvicorn trusts by default), not the driver's own 127.0.0.1.
             sink = server.app.state.event_sink
             stored = await asyncio.to_thread(lambda: list(session_events(sink.flushed(), sid)))
+    # Each order went to its simulated address: one hash per distinct simulated place.
+    placed = [e for e in stored if e.type == "order_created"]
+    simulated = {(e.get("meta") or {}).get("addr") for e in in_window
+                 if e["type"] == "order_created"}  # fmt: skip
+    assert placed and all((e.meta or {}).get("addr") for e in placed)
+    assert len({(e.meta or {})["addr"] for e in placed}) == len(simulated - {None})
     entered = {e.ip for e in stored if e.type == "enter"}
     assert entered == {e["ip"] for e in in_window if e["type"] == "enter" and e.get("ip")}
     assert len(entered) > 10
