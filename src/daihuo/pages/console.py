@@ -430,12 +430,11 @@ def _product_titles(live_session: LiveSessionRead) -> dict[str, str]:
     return titles
 
 
-@router.get("/sessions/{session_id}", response_class=HTMLResponse)
-async def review(
-    request: Request, session_id: SessionKey, session: AsyncSession = Depends(get_session)
-) -> Response:
-    """The review (复盘) of a session: the whole metric dictionary, its per-minute charts,
-    funnel, product and source tables, the authenticity scan and the ledger proof."""
+async def _merchant_session(
+    request: Request, session: AsyncSession, session_id: str
+) -> tuple[Principal, LiveSessionRead] | Response:
+    """The signed-in merchant staff and one of its sessions — or the page to answer
+    instead: sign in, not a merchant (403), no such session of this tenant (404)."""
     principal = await _principal(request, session)
     if principal is None:
         return _to_login(request)
@@ -443,12 +442,24 @@ async def review(
     if refused is not None:
         return refused
     try:
-        live_session = await live.get_session(session, principal, session_id)
+        return principal, await live.get_session(session, principal, session_id)
     except (live_errors.LiveSessionNotFound, catalog_errors.WrongTenantKind):
         return render(
             request, "console/message.html", principal=principal, status_code=404,
             message="session_missing",
         )  # fmt: skip
+
+
+@router.get("/sessions/{session_id}", response_class=HTMLResponse)
+async def review(
+    request: Request, session_id: SessionKey, session: AsyncSession = Depends(get_session)
+) -> Response:
+    """The review (复盘) of a session: the whole metric dictionary, its per-minute charts,
+    funnel, product and source tables, the authenticity scan and the ledger proof."""
+    found = await _merchant_session(request, session, session_id)
+    if isinstance(found, Response):
+        return found
+    principal, live_session = found
     figures = await _figures(request, session_id)
     links = await ledger.record_links(session, ("session_report",), session_id)
     chart_data: dict[str, Any] = {}
@@ -523,19 +534,10 @@ async def screen(
 ) -> Response:
     """The live big screen (直播大屏) of a session for the merchant's staff: the live feed's
     figures and online curve, the room's comments with moderation, pinning its products."""
-    principal = await _principal(request, session)
-    if principal is None:
-        return _to_login(request)
-    refused = _not_merchant(request, principal)
-    if refused is not None:
-        return refused
-    try:
-        live_session = await live.get_session(session, principal, session_id)
-    except (live_errors.LiveSessionNotFound, catalog_errors.WrongTenantKind):
-        return render(
-            request, "console/message.html", principal=principal, status_code=404,
-            message="session_missing",
-        )  # fmt: skip
+    found = await _merchant_session(request, session, session_id)
+    if isinstance(found, Response):
+        return found
+    principal, live_session = found
     feed: LiveFeed = request.app.state.live_feed
     snap = await feed.snapshot(session_id, titles=_product_titles(live_session))
     # The curve so far from the recorded events; the feed's last minutes extend it.
