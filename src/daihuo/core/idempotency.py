@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from daihuo.core.clock import utcnow
 from daihuo.core.db import Base, Database
 from daihuo.core.errors import send_problem
+from daihuo.core.gate import write_gate
 from daihuo.core.middleware import replay_receive
 
 _KEY_OK = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -116,7 +117,8 @@ class IdempotencyMiddleware:
         caller = _caller_scope(scope)
         db: Database = scope["app"].state.db
 
-        verdict = await self._reserve(db, caller, key, fp)
+        async with write_gate(db):  # SQLite: queue behind the process's other writers
+            verdict = await self._reserve(db, caller, key, fp)
         if isinstance(verdict, IdempotencyRecord):
             await _replay(send, verdict)
             return
@@ -155,7 +157,8 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay_receive(body, receive), capture)
         finally:
-            await self._finish(db, caller, key, status, headers, b"".join(chunks))
+            async with write_gate(db):
+                await self._finish(db, caller, key, status, headers, b"".join(chunks))
 
     async def _reserve(
         self, db: Database, caller: str, key: str, fp: str

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.core.db import commit
 from daihuo.core.errors import problems
+from daihuo.core.gate import write_gate
 from daihuo.core.pagination import Page, PageParams, page_params
 from daihuo.core.types import ResourceId
 from daihuo.tenancy import errors, service
@@ -84,13 +85,15 @@ def _key(key: ApiKey) -> ApiKeyRead:
     responses=problems(errors.EmailTaken),
 )
 async def signup(
+    request: Request,
     data: SignupRequest,
     session: AsyncSession = Depends(get_session),
     cfg: AuthConfig = Depends(get_auth_config),
 ) -> SignupResult:
     """Register an account; optionally open a supplier or merchant tenant owned by it."""
-    user, tenant = await service.signup(session, cfg, data)
-    await commit(session)
+    async with write_gate(request.app.state.db):  # SQLite: one writer per process at a time
+        user, tenant = await service.signup(session, cfg, data)
+        await commit(session)
     return SignupResult(
         user=UserRead.model_validate(user),
         tenant=TenantRead.model_validate(tenant) if tenant else None,
@@ -100,15 +103,19 @@ async def signup(
 async def _sign_in(
     request: Request, data: Credentials, session: AsyncSession, cfg: AuthConfig, kind: Via
 ) -> service.IssuedToken:
-    try:
-        user = await service.authenticate(
-            session, cfg, email=data.email, password=data.password, ip=client_ip(request)
-        )
-    except errors.InvalidCredentials:
-        await commit(session)  # the failure counts toward the rate limit
-        raise
-    issued = await service.issue_token(session, cfg, user, kind=kind)
-    await commit(session)
+    # SQLite: sign-ins read, then write (a failure count, a token); a concurrent writer's
+    # commit in between would fail the upgrade at once ("database is locked", seen with
+    # a hundred buyers signing in together), so they queue with the process's writers.
+    async with write_gate(request.app.state.db):
+        try:
+            user = await service.authenticate(
+                session, cfg, email=data.email, password=data.password, ip=client_ip(request)
+            )
+        except errors.InvalidCredentials:
+            await commit(session)  # the failure counts toward the rate limit
+            raise
+        issued = await service.issue_token(session, cfg, user, kind=kind)
+        await commit(session)
     return issued
 
 
