@@ -50,10 +50,10 @@ from daihuo.tenancy.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
     clear_session_cookies,
-    client_ip,
     get_auth_config,
     get_session,
     set_session_cookies,
+    sign_in,
 )
 from daihuo.tenancy.domain import Principal, TenantKind, Via
 from daihuo.tenancy.service import AuthConfig
@@ -268,11 +268,10 @@ async def login_submit(
     if errors:
         return _login_page(request, email=email, errors=errors, status_code=422)
     try:
-        user = await tenancy.authenticate(
-            session, cfg, email=email, password=password, ip=client_ip(request)
+        issued = await sign_in(
+            request, session, cfg, email=email, password=password, kind=Via.cookie
         )
-    except tenancy_errors.InvalidCredentials:
-        await commit(session)  # the failure counts toward the rate limit
+    except tenancy_errors.InvalidCredentials:  # committed: it counts toward the rate limit
         return _login_page(
             request, email=email, errors={"password": "err_credentials"}, status_code=401
         )
@@ -280,8 +279,6 @@ async def login_submit(
         return _login_page(
             request, email=email, errors={"form": "err_rate_limited"}, status_code=429
         )
-    issued = await tenancy.issue_token(session, cfg, user, kind=Via.cookie)
-    await commit(session)
     response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
     # The same cookies as POST /api/v1/auth/login, so the console and the API agree.
     set_session_cookies(response, issued, cfg, secure=request.app.state.settings.cookie_secure)

@@ -14,13 +14,13 @@ from daihuo.tenancy import errors, service
 from daihuo.tenancy.deps import (
     SESSION_COOKIE,
     clear_session_cookies,
-    client_ip,
     get_auth_config,
     get_principal,
     get_session,
     require,
     require_platform,
     set_session_cookies,
+    sign_in,
 )
 from daihuo.tenancy.domain import Permission, Principal, Role, Via
 from daihuo.tenancy.models import ApiKey
@@ -103,20 +103,7 @@ async def signup(
 async def _sign_in(
     request: Request, data: Credentials, session: AsyncSession, cfg: AuthConfig, kind: Via
 ) -> service.IssuedToken:
-    # SQLite: sign-ins read, then write (a failure count, a token); a concurrent writer's
-    # commit in between would fail the upgrade at once ("database is locked", seen with
-    # a hundred buyers signing in together), so they queue with the process's writers.
-    async with write_gate(request.app.state.db):
-        try:
-            user = await service.authenticate(
-                session, cfg, email=data.email, password=data.password, ip=client_ip(request)
-            )
-        except errors.InvalidCredentials:
-            await commit(session)  # the failure counts toward the rate limit
-            raise
-        issued = await service.issue_token(session, cfg, user, kind=kind)
-        await commit(session)
-    return issued
+    return await sign_in(request, session, cfg, email=data.email, password=data.password, kind=kind)
 
 
 @router.post(
