@@ -99,9 +99,25 @@ class Warehouse(ABC):
     def export_parquet(self, session: str, path: str | os.PathLike[str]) -> int:
         """Write a session's rows to a Parquet file (``ts`` as the contract's string)."""
 
+    # Engines set ``_lock`` (an RLock around their connection) and ``_closed`` when they
+    # open, and give back their connection in ``_release``.
+    _lock: threading.RLock
+    _closed: bool
+
     @abstractmethod
+    def _release(self) -> None:
+        """Give back the engine's connection (called once, under ``_lock``)."""
+
     def close(self) -> None:
         """Release the store; a closed store refuses further use."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._release()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise WarehouseError("the warehouse is closed")
 
     def __enter__(self) -> Self:
         return self

@@ -372,15 +372,8 @@ class ClickHouseWarehouse(Warehouse):
                 written += len(batch)
         return written
 
-    def close(self) -> None:
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                self._transport.close()
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise WarehouseError("the warehouse is closed")
+    def _release(self) -> None:
+        self._transport.close()
 
 
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)

@@ -174,15 +174,8 @@ class DuckDBWarehouse(Warehouse):
         relation.write_parquet(os.fspath(path))
         return self.count(session)
 
-    def close(self) -> None:
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                self._con.close()
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise WarehouseError("the warehouse is closed")
+    def _release(self) -> None:
+        self._con.close()
 
 
 class _Writer:
