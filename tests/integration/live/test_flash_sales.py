@@ -361,7 +361,7 @@ def start_process(database_url: str, tmp: Path, env: dict[str, str]) -> tuple[An
 async def test_a_process_killed_mid_race_loses_no_units(database_url: str, tmp_path: Path) -> None:
     if REDIS_URL is None:
         pytest.skip("set DAIHUO_TEST_REDIS_URL for the Redis gate")
-    units, buyers = 20, 40
+    units, buyers = 40, 80
     async with client_for(make_settings(database_url, tmp_path, **FAST)) as client:
         shop, sid = await live_shop(client, database_url, buyers=buyers)
         sale = await start_sale(client, shop, sid, units=units, per_user_limit=1)
@@ -376,6 +376,8 @@ async def test_a_process_killed_mid_race_loses_no_units(database_url: str, tmp_p
         async with httpx.AsyncClient(base_url=base, timeout=60) as http:
             tokens = [await create_token(http, b.email) for b in shop.buyers]
 
+            first_sold = asyncio.Event()
+
             async def one(i: int) -> int:
                 try:
                     r = await http.post(
@@ -385,10 +387,14 @@ async def test_a_process_killed_mid_race_loses_no_units(database_url: str, tmp_p
                     )
                 except httpx.TransportError:
                     return 0  # the process died under this request
+                if r.status_code == 201:
+                    first_sold.set()
                 return r.status_code
 
             tasks = [asyncio.create_task(one(i)) for i in range(buyers)]
-            await asyncio.sleep(0.3)
+            # Kill on the first sale rather than after a fixed sleep: a fast machine
+            # finished the whole race inside a fixed 0.3 s.
+            await asyncio.wait_for(first_sold.wait(), timeout=30)
             first.kill()  # SIGKILL: no shutdown, grants in flight stay in Redis
             await asyncio.gather(*tasks)
     finally:
@@ -415,15 +421,17 @@ async def test_a_process_killed_mid_race_loses_no_units(database_url: str, tmp_p
                 )
             }
             late = [b for b in shop.buyers if b.user_id not in holders]
-            statuses = []
-            for b in late:
-                token = await create_token(http, b.email)
+
+            async def late_buy(email: str) -> int:
+                token = await create_token(http, email)
                 r = await http.post(
                     f"/api/v1/flash-sales/{sale['id']}/buy",
                     json={"quantity": 1},
                     headers={"Authorization": f"Bearer {token}"},
                 )
-                statuses.append(r.status_code)
+                return r.status_code
+
+            statuses = list(await asyncio.gather(*(late_buy(b.email) for b in late)))
     finally:
         second.terminate()
         second.wait(30)
