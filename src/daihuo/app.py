@@ -20,6 +20,7 @@ from daihuo import __version__
 from daihuo.analytics.api import router as analytics_router
 from daihuo.analytics.live import LiveFeed, make_totals
 from daihuo.analytics.publish import ReportPublisher
+from daihuo.assistant.api import router as assistant_router
 from daihuo.catalog.api import router as catalog_router
 from daihuo.catalog.schemas import FlashSaleRead
 from daihuo.catalog.trace_api import router as trace_router
@@ -242,6 +243,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live_ws_router)
     app.include_router(flash_router)
     app.include_router(analytics_router)
+    app.include_router(assistant_router)
     app.include_router(trace_router)
     app.include_router(provenance_pages)
     app.include_router(console_pages)

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 
 from daihuo.analytics.cli import app as analytics_app
+from daihuo.assistant.cli import app as assistant_app
 from daihuo.authenticity.cli import app as authenticity_app
 from daihuo.catalog.cli import app as product_app
 from daihuo.config import Settings, get_settings
@@ -38,6 +39,7 @@ app.add_typer(product_app, name="product")
 app.add_typer(events_app, name="events")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(authenticity_app, name="authenticity")
+app.add_typer(assistant_app, name="assistant")
 app.add_typer(ledger_app, name="ledger")
 app.command("simulate")(simulate)
 
