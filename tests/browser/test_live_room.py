@@ -1,6 +1,7 @@
 """The consumer's live room in a real Chromium (Playwright) against a real server: an
 anonymous viewer watches the pinned product, comments (HTML shown as text) and likes; a
-signed-in buyer sees the other viewer's comment, wins a flash-sale unit and pays it on
+signed-in buyer sees the other viewer's comment, wins a flash-sale unit (giving a delivery
+address in the checkout dialog) and pays it on
 the sandbox pay page; the page has no serious accessibility violation.
 
 Needs Debian's ``chromium``: skipped with a reason when it is missing and CI is unset;
@@ -10,6 +11,7 @@ under CI a missing Chromium fails.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -55,7 +57,11 @@ class Room:
 
 async def _prepare(base: str, url: str) -> Room:
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
-        shop = await create_shop(http, url, stock=50, title="<b>加粗</b>纯棉短袖T恤")
+        skus = [
+            {"code": "WHITE-M", "spec": {"颜色": "白色", "尺码": "M"}, "price": 2990, "stock": 50},
+            {"code": "BLACK-L", "spec": {"颜色": "黑色", "尺码": "L"}, "price": 2990, "stock": 50},
+        ]
+        shop = await create_shop(http, url, skus=skus, title="<b>加粗</b>纯棉短袖T恤")
         buyer = await create_user(http, label="buyer")
         r = await schedule(http, shop.merchant, products=[shop.item_id])
         sid = r.json()["id"]
@@ -158,6 +164,8 @@ def test_a_buyer_signs_in_sees_others_and_wins_a_flash_sale_unit(
         buyer.locator("[data-testid=comments]").get_by_text("主播好，来了").wait_for()
 
         buyer.click("[data-testid=flash] .grab")
+        fill_address(buyer, HOME)
+        buyer.click("#co-submit")
         buyer.wait_for_url("**/sandbox/pay/**")
         buyer.click("button[value=pay]")
         deadline = time.monotonic() + 30
@@ -170,6 +178,11 @@ def test_a_buyer_signs_in_sees_others_and_wins_a_flash_sale_unit(
                 break
             time.sleep(0.3)
         assert paid == [("paid", 1200)]
+        delivery = in_thread(lambda: asyncio.run(
+            rows(room.url, "SELECT delivery FROM orders WHERE flash_sale_id = :i",
+                 i=room.sale["id"])
+        ))  # fmt: skip
+        assert json.loads(delivery[0][0]) == HOME
         # Every viewer's card follows the sale (one unit left) within a reconciliation.
         r = httpx.get(f"{room.base}/api/v1/flash-sales/{room.sale['id']}", timeout=10)
         assert r.json()["remaining"] == 1
@@ -177,6 +190,79 @@ def test_a_buyer_signs_in_sees_others_and_wins_a_flash_sale_unit(
         viewer_ctx.close()
         buyer_ctx.close()
     assert errors_v == [] and errors_b == [], (errors_v, errors_b)
+
+
+HOME = {
+    "recipient": "王小明",
+    "phone": "138 0013 8000",
+    "region": "浙江省 杭州市 西湖区",
+    "detail": "文三路 90 号 3 幢 501 室",
+}
+
+
+def fill_address(page: Page, address: dict[str, str]) -> None:
+    page.locator("[data-testid=checkout]").wait_for()
+    for field, value in address.items():
+        page.fill(f"#co-{field}", value)
+
+
+def test_a_buyer_picks_an_option_and_a_quantity_and_gives_an_address(
+    browser: Browser, room: Room
+) -> None:
+    """The buy button opens the checkout: the buyer picks the second option and two
+    units; an incomplete address is refused on the page and a quantity above the stock
+    by the server, each with a reason and no order; the corrected order carries the
+    option, the quantity and the address, which the next checkout offers again."""
+    context, page, errors = phone(browser)
+    buyer = in_thread(lambda: asyncio.run(_buyer(room.base)))
+    orders = "SELECT sku_id, quantity, delivery FROM orders WHERE buyer_id = :b"
+    try:
+        page.goto(f"{room.base}/console/login?next=/live/{room.session}")
+        page.fill("#email", buyer.email)
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit].primary")
+        page.wait_for_url(f"**/live/{room.session}")
+        page.click("[data-testid=pinned] .buy")
+        dialog = page.locator("[data-testid=checkout]")
+        dialog.wait_for()
+        options = page.locator("#co-sku option").all_inner_texts()
+        assert sorted(options) == ["尺码 L / 颜色 黑色", "尺码 M / 颜色 白色"]
+        page.select_option("#co-sku", label="尺码 L / 颜色 黑色")
+        page.fill("#co-qty", "2")
+        assert page.locator("#co-price").inner_text() == ZH["lr_total"].format(total="¥39.80")
+        fill_address(page, {**HOME, "phone": "12"})
+        page.click("#co-submit")
+        page.get_by_test_id("checkout-error").get_by_text(ZH["lr_fix_fields"]).wait_for()
+
+        page.fill("#co-phone", HOME["phone"])
+        page.fill("#co-qty", "99")  # more than the 50 in stock
+        page.click("#co-submit")
+        refused = page.get_by_test_id("checkout-error")
+        refused.get_by_text(ZH["lr_refused"].split("：")[0], exact=False).wait_for()
+        assert dialog.is_visible()
+        assert in_thread(lambda: asyncio.run(rows(room.url, orders, b=buyer.user_id))) == []
+
+        page.fill("#co-qty", "2")
+        page.click("#co-submit")
+        page.wait_for_url("**/sandbox/pay/**")
+        placed = in_thread(lambda: asyncio.run(rows(room.url, orders, b=buyer.user_id)))
+        black = next(s["id"] for s in room.shop.product["skus"] if s["code"] == "BLACK-L")
+        assert [(sku, qty, json.loads(addr)) for sku, qty, addr in placed] == [(black, 2, HOME)]
+
+        page.goto(f"{room.base}/live/{room.session}")
+        page.click("[data-testid=pinned] .buy")
+        dialog.wait_for()
+        assert {f: page.input_value(f"#co-{f}") for f in HOME} == HOME
+        page.click("#co-cancel")
+        assert not dialog.is_visible()
+    finally:
+        context.close()
+    assert errors == [], errors
+
+
+async def _buyer(base: str) -> Account:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        return await create_user(http, label="buyer")
 
 
 def test_a_buyer_claims_a_coupon_and_wins_a_lucky_draw(browser: Browser, room: Room) -> None:

@@ -359,37 +359,106 @@ async function checkout(order) {
   location.assign(payment.pay_url);
 }
 
-async function buyItem(itemId) {
+// --- the checkout dialog: option, quantity, delivery address ---------------------------
+// The address is kept on this device only (localStorage) and only when the buyer ticks
+// "remember"; the server hashes the place into the order's events, never the person.
+
+const ADDRESS_KEY = "daihuo.address";
+const ADDRESS_FIELDS = ["recipient", "phone", "region", "detail"];
+const pending = { kind: null, id: null, price: 0 };
+
+function specText(spec) {
+  const parts = Object.entries(spec || {}).map(([k, v]) => `${k} ${v}`);
+  return parts.length ? parts.join(" / ") : "—";
+}
+
+function savedAddress() {
+  try { return JSON.parse(localStorage.getItem(ADDRESS_KEY) || "null"); } catch { return null; }
+}
+
+function coError(text) {
+  const box = $("co-error");
+  box.textContent = text || "";
+  box.hidden = !text;
+}
+
+function coTotal() {
+  const qty = Math.max(1, parseInt($("co-qty").value, 10) || 1);
+  $("co-price").textContent = fmt(T.lr_total, { total: money(pending.price * qty) });
+}
+
+function openCheckout(kind, id) {
   if (!boot.signedIn) { location.assign(boot.login); return; }
-  const product = boot.products.find((p) => p.item_id === itemId);
-  if (!product || !product.skus.length) return;
-  notice(T.lr_paying);
+  let title; let skus = [];
+  if (kind === "item") {
+    const product = boot.products.find((p) => p.item_id === id);
+    if (!product || !product.skus.length) return;
+    title = product.title; skus = product.skus; pending.price = product.price;
+  } else {
+    const sale = state.sales.get(id);
+    if (!sale) return;
+    title = sale.title; pending.price = sale.price;
+  }
+  pending.kind = kind; pending.id = id;
+  $("co-title").textContent = kind === "sale" ? `${T.lr_flash} · ${title}` : title;
+  const select = $("co-sku");
+  select.replaceChildren(...skus.map((sku) => {
+    const opt = document.createElement("option");
+    opt.value = sku.id;
+    opt.textContent = specText(sku.spec);
+    return opt;
+  }));
+  // A flash sale sells one set option, one unit per grab.
+  $("co-sku-row").hidden = kind !== "item" || skus.length < 2;
+  $("co-qty-row").hidden = kind !== "item";
+  $("co-qty").value = "1";
+  const saved = savedAddress();
+  for (const f of ADDRESS_FIELDS) {
+    const input = $("co-" + f);
+    if (saved && typeof saved[f] === "string" && !input.value) input.value = saved[f];
+  }
+  coError("");
+  coTotal();
+  $("co-submit").disabled = false;
+  $("checkout").showModal();
+}
+
+async function placeOrder() {
+  const form = $("co-form");
+  if (!form.checkValidity()) { form.reportValidity(); coError(T.lr_fix_fields); return; }
+  const address = {};
+  for (const f of ADDRESS_FIELDS) address[f] = $("co-" + f).value.trim();
+  if (ADDRESS_FIELDS.some((f) => !address[f])) { coError(T.lr_fix_fields); return; }
+  if ($("co-remember").checked) localStorage.setItem(ADDRESS_KEY, JSON.stringify(address));
+  else localStorage.removeItem(ADDRESS_KEY);
+  $("co-submit").disabled = true;
+  coError("");
   try {
-    const order = await api("/api/v1/orders", {
-      item_id: itemId, sku_id: product.skus[0].id, quantity: 1, session: boot.session,
-    });
+    const order = pending.kind === "item"
+      ? await api("/api/v1/orders", {
+          item_id: pending.id, sku_id: $("co-sku").value,
+          quantity: Math.max(1, parseInt($("co-qty").value, 10) || 1),
+          session: boot.session, address,
+        })
+      : await api(`/api/v1/flash-sales/${pending.id}/buy`, { quantity: 1, address });
+    notice(T.lr_paying);
     await checkout(order);
   } catch (e) {
-    notice(fmt(T.lr_refused, { why: e.message }));
+    // The order was refused (or not paid for yet): say why and let the buyer fix it.
+    coError(fmt(T.lr_refused, { why: e.message }));
+    $("co-submit").disabled = false;
   }
 }
 
-async function grab(saleId) {
-  if (!boot.signedIn) { location.assign(boot.login); return; }
-  notice(T.lr_paying);
-  try {
-    const order = await api(`/api/v1/flash-sales/${saleId}/buy`, { quantity: 1 });
-    await checkout(order);
-  } catch (e) {
-    notice(fmt(T.lr_refused, { why: e.message }));
-  }
-}
+$("co-form").addEventListener("submit", (ev) => { ev.preventDefault(); placeOrder(); });
+$("co-qty").addEventListener("input", coTotal);
+$("co-cancel").addEventListener("click", () => $("checkout").close());
 
 document.addEventListener("click", (ev) => {
   const target = ev.target.closest("button");
   if (!target) return;
-  if (target.classList.contains("buy")) buyItem(target.dataset.item);
-  else if (target.classList.contains("grab")) grab(target.dataset.sale);
+  if (target.classList.contains("buy")) openCheckout("item", target.dataset.item);
+  else if (target.classList.contains("grab")) openCheckout("sale", target.dataset.sale);
   else if (target.classList.contains("claim")) claim(target.dataset.coupon);
   else if (target.classList.contains("join")) join(target.dataset.draw);
 });

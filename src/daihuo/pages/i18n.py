@@ -331,6 +331,21 @@ LIVE_ROOM: dict[str, tuple[str, str]] = {
     "lr_draw_result": ("已开奖：{n} 人中奖，共 {m} 人参与", "Drawn: {n} winners of {m} entrants"),
     "lr_draw_won": ("恭喜，你中奖了！", "You won!"),
     "lr_draw_proof": ("查看公平性证明", "Check that it was fair"),
+    # The live room's checkout dialog: specification, quantity and delivery address.
+    "lr_spec": ("规格", "Option"),
+    "lr_quantity": ("数量", "Quantity"),
+    "lr_address": ("收货地址", "Delivery address"),
+    "lr_recipient": ("收货人", "Recipient"),
+    "lr_phone": ("手机号", "Phone"),
+    "lr_region": ("所在地区", "Region"),
+    "lr_region_hint": ("省 市 区，例如 浙江省 杭州市 西湖区", "Province, city, district"),
+    "lr_detail": ("详细地址", "Street address"),
+    "lr_detail_hint": ("街道、楼栋、门牌号", "Street, building, room"),
+    "lr_remember": ("在本设备上记住地址", "Remember this address on this device"),
+    "lr_cancel": ("取消", "Cancel"),
+    "lr_place_order": ("提交订单", "Place the order"),
+    "lr_total": ("合计 {total}", "Total {total}"),
+    "lr_fix_fields": ("请填写完整的收货信息", "Please complete the delivery details"),
 }
 # The supply pool page (pages/pool.py).
 POOL: dict[str, tuple[str, str]] = {
