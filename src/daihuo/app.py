@@ -52,6 +52,7 @@ from daihuo.orders.tasks import ReservationSweeper
 from daihuo.pages import STATIC_DIR as PAGES_STATIC
 from daihuo.pages.console import router as console_pages
 from daihuo.pages.live_room import router as live_room_pages
+from daihuo.pages.orders import router as order_pages
 from daihuo.pages.pool import router as pool_pages
 from daihuo.pages.provenance import router as provenance_pages
 from daihuo.payments.api import router as payments_router
@@ -249,6 +250,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(console_pages)
     app.include_router(live_room_pages)
     app.include_router(pool_pages)
+    app.include_router(order_pages)
     app.mount("/static/pages", StaticFiles(directory=PAGES_STATIC), name="pages-static")
     if settings.payments_sandbox:
         app.include_router(sandbox_router)

@@ -306,6 +306,10 @@ def demo(
         f"Supply pool   {base}/console/pool  (search and pick products: "
         "merchant@daihuo.local; suppliers browse it too)"
     )
+    out.print(
+        f"Orders        {base}/console/orders  (paid orders to ship: supplier@daihuo.local; "
+        "merchants follow theirs)"
+    )
     out.print(f"API docs      {base}/api/docs")
     out.print(f"Health        {base}/readyz")
     if info.provenance:

@@ -49,7 +49,7 @@ from daihuo.live.errors import SessionStateConflict
 from daihuo.live.schemas import LiveSessionCreate, LiveSessionStart
 from daihuo.orders import service as orders
 from daihuo.orders.ledger_feed import LedgerFeeder
-from daihuo.orders.schemas import OrderCreate
+from daihuo.orders.schemas import DeliveryAddress, OrderCreate
 from daihuo.settlement.service import Policy
 from daihuo.simulator.corpus import catalogue
 from daihuo.simulator.replay import rebase, replay, simulated_session
@@ -272,6 +272,15 @@ async def _next_session(db: Database, host: Principal) -> str:
     return str(made.id)
 
 
+# Where the seeded orders ship: the supplier's "to ship" list needs addresses.
+DEMO_PLACES = (
+    ("浙江省 杭州市 西湖区", "文三路 90 号 3 幢 501 室"),
+    ("上海市 上海市 浦东新区", "张杨路 500 号 12 楼"),
+    ("广东省 深圳市 南山区", "科技园南区 1 栋 808"),
+    ("四川省 成都市 武侯区", "人民南路四段 27 号"),
+)
+
+
 async def _orders(
     db: Database,
     buyers: list[Principal],
@@ -284,8 +293,14 @@ async def _orders(
     for n, buyer in enumerate(buyers):
         product = lineup[n % len(lineup)]
         choices = skus[product.product_id]
+        region, detail = DEMO_PLACES[n % len(DEMO_PLACES)]
         data = OrderCreate(
-            item_id=product.item_id, sku_id=choices[n % len(choices)], quantity=1 + n % 2
+            item_id=product.item_id,
+            sku_id=choices[n % len(choices)],
+            quantity=1 + n % 2,
+            address=DeliveryAddress(
+                recipient=f"买家{n}", phone=f"138 0000 {n:04d}", region=region, detail=detail
+            ),
         )
         order = await _in(
             db, buyer, lambda s, d=data, b=buyer: orders.place_order(s, b, d, max_quantity=99)

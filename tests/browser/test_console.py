@@ -444,3 +444,33 @@ def test_the_across_sessions_pages_of_a_merchant_and_a_supplier(page: Page, demo
     assert {k: v for k, (v, _) in totals.items()} == theirs["totals"]
     assert page.locator("nav a[href='/console/analytics'][aria-current=page]").count() == 1
     assert axe_violations(page) == []
+
+
+def test_a_supplier_ships_a_paid_order_from_the_orders_page(page: Page, demo: Demo) -> None:
+    """The demo's paid orders wait in the supplier's "to ship" tab with their addresses;
+    shipping one with the keyboard-typed carrier and tracking number moves it to the
+    shipped tab, as the order API then reports; the page passes axe."""
+    waiting = demo.api("/api/v1/orders", SUPPLIER, params={"state": "paid"}).json()["items"]
+    assert waiting, "the demo seeds paid orders"
+    sign_in(page, demo, SUPPLIER, then="/console/orders")
+    rows = page.eval_on_selector_all(
+        "table.orders tbody tr", "rows => rows.map(r => r.dataset.order)"
+    )
+    assert sorted(rows) == sorted(o["id"] for o in waiting)
+    assert axe_violations(page) == []
+    first = waiting[0]
+    row = page.locator(f"tr[data-order='{first['id']}']")
+    assert first["delivery"]["detail"] in row.locator("[data-role=address]").inner_text()
+    row.get_by_label(ZH["orders_carrier"]).fill("顺丰速运")
+    row.get_by_label(ZH["orders_tracking"]).fill("SF1000000001")
+    row.get_by_role("button", name=ZH["orders_ship"]).click()
+    page.wait_for_url("**/console/orders?state=paid&done=*")
+    assert page.locator(f"tr[data-order='{first['id']}']").count() == 0
+    shipped = demo.api(f"/api/v1/orders/{first['id']}", SUPPLIER).json()
+    assert (shipped["state"], shipped["carrier"], shipped["tracking_no"]) == (
+        "shipped",
+        "顺丰速运",
+        "SF1000000001",
+    )
+    page.click("[data-testid=tab-shipped]")
+    page.locator(f"tr[data-order='{first['id']}'] [data-role=tracking]").wait_for()

@@ -196,6 +196,24 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v[0] for k, v in parsed.items() if v}
 
 
+async def _checked_form(
+    request: Request, session: AsyncSession
+) -> tuple[dict[str, str], HTMLResponse | None]:
+    """The POSTed form, and a 403 to send instead when the browser has a live session
+    whose CSRF token the form does not carry. Without a live session the caller goes on
+    and sends the visitor to sign in."""
+    form = await _form(request)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        try:
+            token, _ = await tenancy.resolve_token(session, cookie, kind=Via.cookie)
+        except (tenancy_errors.InvalidToken, tenancy_errors.TokenExpired):
+            token = None
+        if token is not None and not tenancy.csrf_matches(token, form.get("csrf")):
+            return form, HTMLResponse("CSRF token missing or wrong", status_code=403)
+    return form, None
+
+
 def _same(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
 

@@ -29,11 +29,9 @@ from daihuo.catalog.domain import MAX_COMMISSION_BPS, MAX_PRICE_FEN
 from daihuo.catalog.schemas import PoolProduct, PoolQuery, ShowcaseCreate, SortKey
 from daihuo.core.db import commit
 from daihuo.core.pagination import InvalidCursor, PageParams
-from daihuo.pages.console import MANY, _form, _principal, _to_login, render
-from daihuo.tenancy import errors as tenancy_errors
-from daihuo.tenancy import service as tenancy
-from daihuo.tenancy.deps import SESSION_COOKIE, get_session
-from daihuo.tenancy.domain import Permission, Principal, TenantKind, Via
+from daihuo.pages.console import MANY, _checked_form, _principal, _to_login, render
+from daihuo.tenancy.deps import get_session
+from daihuo.tenancy.domain import Permission, Principal, TenantKind
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 ProductKey = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
@@ -238,15 +236,9 @@ async def pick(
     request: Request, product_id: ProductKey, session: AsyncSession = Depends(get_session)
 ) -> Response:
     """Put a pool product in the merchant's showcase at the price typed in yuan."""
-    cookie = request.cookies.get(SESSION_COOKIE)
-    form = await _form(request)
-    if cookie:
-        try:
-            token, _ = await tenancy.resolve_token(session, cookie, kind=Via.cookie)
-        except (tenancy_errors.InvalidToken, tenancy_errors.TokenExpired):
-            token = None
-        if token is not None and not tenancy.csrf_matches(token, form.get("csrf")):
-            return HTMLResponse("CSRF token missing or wrong", status_code=403)
+    form, forged = await _checked_form(request, session)
+    if forged is not None:
+        return forged
     principal = await _principal(request, session)
     if principal is None:
         return _to_login(request)

@@ -173,6 +173,7 @@ def test_demo_prepares_accounts_and_is_idempotent(tmp_path: Path) -> None:
         assert r.returncode == 0, r.stderr
         assert "merchant@daihuo.local" in r.stdout and "/api/docs" in r.stdout
         assert "/console" in r.stdout and "/console/pool" in r.stdout
+        assert "/console/orders" in r.stdout
 
 
 def test_lint_zh_fails_on_traditional_text(tmp_path: Path) -> None:
