@@ -55,6 +55,7 @@ from daihuo.pages.live_room import router as live_room_pages
 from daihuo.pages.orders import router as order_pages
 from daihuo.pages.pool import router as pool_pages
 from daihuo.pages.provenance import router as provenance_pages
+from daihuo.pages.settlement import router as settlement_pages
 from daihuo.payments.api import router as payments_router
 from daihuo.payments.api import sandbox_router
 from daihuo.payments.tasks import Payments
@@ -251,6 +252,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live_room_pages)
     app.include_router(pool_pages)
     app.include_router(order_pages)
+    app.include_router(settlement_pages)
     app.mount("/static/pages", StaticFiles(directory=PAGES_STATIC), name="pages-static")
     if settings.payments_sandbox:
         app.include_router(sandbox_router)

@@ -310,6 +310,7 @@ def demo(
         f"Orders        {base}/console/orders  (paid orders to ship: supplier@daihuo.local; "
         "merchants follow theirs)"
     )
+    out.print(f"Settlement    {base}/console/settlement  (balances and statements, CSV)")
     out.print(f"API docs      {base}/api/docs")
     out.print(f"Health        {base}/readyz")
     if info.provenance:

@@ -474,3 +474,12 @@ def test_a_supplier_ships_a_paid_order_from_the_orders_page(page: Page, demo: De
     )
     page.click("[data-testid=tab-shipped]")
     page.locator(f"tr[data-order='{first['id']}'] [data-role=tracking]").wait_for()
+
+
+def test_the_settlement_page_shows_the_apis_balances(page: Page, demo: Demo) -> None:
+    expected = demo.api("/api/v1/settlement/balances", SUPPLIER).json()
+    sign_in(page, demo, SUPPLIER, then="/console/settlement")
+    held = page.locator("[data-testid=balances] [data-role=held]")
+    assert int(held.get_attribute("data-value") or "") == expected["held"]
+    assert page.locator("section.statement").count() >= 1
+    assert axe_violations(page) == []

@@ -27,7 +27,7 @@ from daihuo.settlement.schemas import (
 )
 from daihuo.tenancy import errors as tenancy_errors
 from daihuo.tenancy.deps import get_session, require
-from daihuo.tenancy.domain import Permission, Principal, TenantKind
+from daihuo.tenancy.domain import Permission, Principal
 
 router = APIRouter(prefix="/api/v1/settlement", tags=["settlement"])
 
@@ -37,14 +37,6 @@ _INSTANT = "A UTC date (2026-03-01: its midnight) or an RFC 3339 time with an of
 
 AUTH = (Unauthorized, tenancy_errors.InvalidToken, tenancy_errors.TokenExpired)
 DENIED = (tenancy_errors.PermissionDenied, tenancy_errors.NoTenant)
-
-
-def owner_of(principal: Principal) -> service.Owner:
-    """Whose books the caller reads: its tenant's, or the platform's for platform staff."""
-    if principal.tenant_kind is TenantKind.platform:
-        return service.Owner.the_platform()
-    assert principal.tenant_id is not None  # require() refuses callers without a tenant
-    return service.Owner.tenant(principal.tenant_id)
 
 
 def parse_instant(value: str, name: str) -> datetime:
@@ -94,7 +86,7 @@ async def get_balances(
     session: AsyncSession = Depends(get_session),
 ) -> BalancesRead:
     """The caller's settlement balances in fen: held, available and per account."""
-    b = await service.balances(session, owner_of(principal))
+    b = await service.balances(session, service.owner_of(principal))
     return BalancesRead(
         owner_id=b.owner_id,
         held=b.held,
@@ -125,7 +117,7 @@ async def get_statement(
 ) -> Response:
     """The caller's statement for [from, to): opening balance, lines, closing balance."""
     start, end = parse_instant(from_, "from"), parse_instant(to, "to")
-    s = await service.statement(session, owner_of(principal), start, end)
+    s = await service.statement(session, service.owner_of(principal), start, end)
     if format == "csv":
         name = f"statement-{s.owner_id}-{start:%Y%m%dT%H%M%SZ}-{end:%Y%m%dT%H%M%SZ}.csv"
         return Response(

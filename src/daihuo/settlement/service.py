@@ -43,6 +43,7 @@ from daihuo.settlement.domain import (
     Statement,
 )
 from daihuo.settlement.repository import SettlementRepository
+from daihuo.tenancy.domain import Principal, TenantKind
 
 MAX_PERIOD = timedelta(days=400)
 DEFAULT_PLATFORM_FEE_RATE = 500  # basis points of the amount paid (5 %)
@@ -240,6 +241,14 @@ class Owner:
     @classmethod
     def the_platform(cls) -> Owner:
         return cls(PLATFORM, platform=True)
+
+
+def owner_of(principal: Principal) -> Owner:
+    """Whose books the caller reads: its tenant's, or the platform's for platform staff."""
+    if principal.tenant_kind is TenantKind.platform:
+        return Owner.the_platform()
+    assert principal.tenant_id is not None  # require() refuses callers without a tenant
+    return Owner.tenant(principal.tenant_id)
 
 
 @dataclass(frozen=True, slots=True)
