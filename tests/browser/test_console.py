@@ -483,3 +483,38 @@ def test_the_settlement_page_shows_the_apis_balances(page: Page, demo: Demo) -> 
     assert int(held.get_attribute("data-value") or "") == expected["held"]
     assert page.locator("section.statement").count() >= 1
     assert axe_violations(page) == []
+
+
+def test_a_supplier_adds_a_product_with_the_form_and_the_operator_reviews_it(
+    page: Page, demo: Demo
+) -> None:
+    sign_in(page, demo, SUPPLIER, then="/console/products")
+    page.click("[data-testid=new-product]")
+    page.wait_for_url("**/console/products/new")
+    assert axe_violations(page) == []
+    page.fill("#f-title", "手工竹编收纳篮")
+    page.fill("#f-category", "家居/收纳")
+    page.fill("#f-price_min", "39")
+    page.fill("#f-price_max", "89")
+    page.fill("#f-commission", "18")
+    page.get_by_label(f"{ZH['prod_sku_code']} 1", exact=True).fill("BASKET-S")
+    page.get_by_label(f"{ZH['prod_sku_spec']} 1", exact=True).fill("尺寸=小号")
+    page.get_by_label(f"{ZH['prod_sku_price']} 1", exact=True).fill("49.9")
+    page.get_by_label(f"{ZH['stock']} 1", exact=True).fill("20")
+    page.click("button[value=review]")
+    page.wait_for_url("**/console/products?created=*")
+    made = page.url.rsplit("=", 1)[1]
+    row = page.locator(f"tr[data-product='{made}'] [data-role=state]")
+    assert row.inner_text() == ZH["prod_state_in_review"]
+
+    page.click(".signout button")
+    page.wait_for_url("**/console/login")
+    sign_in(page, demo, "operator@daihuo.local", then="/console/review")
+    item = page.locator(f"article[data-product='{made}']")
+    assert "¥49.90" in item.inner_text()
+    assert axe_violations(page) == []
+    item.get_by_role("button", name=ZH["review_approve"]).click()
+    page.wait_for_url("**/console/review")
+    assert page.locator(f"article[data-product='{made}']").count() == 0
+    listed = demo.api(f"/api/v1/pool/products/{made}").json()
+    assert listed["title"] == "手工竹编收纳篮"

@@ -525,6 +525,11 @@ async def _reviewed(session: AsyncSession, ctx: Principal, product_id: str) -> P
     return product
 
 
+async def review_detail(session: AsyncSession, ctx: Principal, product_id: str) -> ProductRead:
+    """A product as the platform reviews it: every field, its SKUs and images."""
+    return await _view(CatalogRepository(session), await _reviewed(session, ctx, product_id))
+
+
 async def approve_product(session: AsyncSession, ctx: Principal, product_id: str) -> ProductRead:
     """The platform lists a product it reviewed: it enters the supply pool."""
     repo = CatalogRepository(session)

@@ -33,7 +33,6 @@ from daihuo.analytics import review as review_extras
 from daihuo.analytics.cli_report import FUNNEL_STEPS, METRICS, format_value
 from daihuo.analytics.live import LiveFeed
 from daihuo.catalog import errors as catalog_errors
-from daihuo.catalog import service as catalog
 from daihuo.core.db import commit, scope_session
 from daihuo.core.pagination import PageParams
 from daihuo.events.sink import EventSink
@@ -699,18 +698,3 @@ async def authenticity(
         shown=SHOWN_FINDINGS,
         most=MAX_FINDINGS,
     )
-
-
-# --- the supplier's products ---------------------------------------------------------
-
-
-@router.get("/products", response_class=HTMLResponse)
-async def products(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
-    """The supplier's own products: state, price range, stock."""
-    principal = await _principal(request, session)
-    if principal is None:
-        return _to_login(request)
-    if principal.tenant_kind is not TenantKind.supplier:
-        return RedirectResponse("/console/dashboard", status_code=303)
-    found, _ = await catalog.list_products(session, principal, PageParams(limit=MANY), None)
-    return render(request, "console/products.html", principal=principal, products=found)
