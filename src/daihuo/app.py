@@ -52,6 +52,7 @@ from daihuo.orders.tasks import ReservationSweeper
 from daihuo.pages import STATIC_DIR as PAGES_STATIC
 from daihuo.pages.console import router as console_pages
 from daihuo.pages.live_room import router as live_room_pages
+from daihuo.pages.live_sessions import router as live_session_pages
 from daihuo.pages.orders import router as order_pages
 from daihuo.pages.pool import router as pool_pages
 from daihuo.pages.products import router as product_pages
@@ -249,6 +250,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assistant_router)
     app.include_router(trace_router)
     app.include_router(provenance_pages)
+    app.include_router(live_session_pages)
     app.include_router(console_pages)
     app.include_router(live_room_pages)
     app.include_router(pool_pages)

@@ -8,14 +8,12 @@ from fastapi import APIRouter, Depends, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.catalog import errors as catalog_errors
-from daihuo.core.clock import utcnow
-from daihuo.core.db import after_commit, commit, commit_then
+from daihuo.core.db import commit, commit_then
 from daihuo.core.errors import problems
 from daihuo.core.gate import gated
-from daihuo.core.ids import new_id
 from daihuo.core.pagination import InvalidCursor, Page, PageParams, page_params
 from daihuo.core.types import ResourceId
-from daihuo.live import domain, errors, service
+from daihuo.live import errors, service
 from daihuo.live.room import RoomHub
 from daihuo.live.schemas import (
     AnnouncementCreate,
@@ -111,18 +109,10 @@ async def set_products(
 
 
 def _record_on_commit(request: Request, session: AsyncSession, live: LiveSessionRead) -> None:
-    """After commit: the ``live_start`` / ``live_end`` event, and an ended room closes."""
-    kind = "live_start" if live.state == domain.LIVE else "live_end"
-    at = live.started_at if kind == "live_start" else live.ended_at
-    event = domain.system_event(new_id("evt"), live.id, kind, at or utcnow())
     hub: RoomHub = request.app.state.rooms
-
-    async def hook() -> None:
-        request.app.state.event_sink.record([event])
-        if kind == "live_end":
-            await hub.session_ended(live.id)
-
-    after_commit(session, hook)
+    service.announce_transition(
+        session, live, record=request.app.state.event_sink.record, room_ended=hub.session_ended
+    )
 
 
 @router.post(

@@ -12,7 +12,7 @@ like an unknown one.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from daihuo.catalog import service as catalog
 from daihuo.catalog.schemas import ShowcaseItemRead
 from daihuo.core.bus import Bus
 from daihuo.core.clock import utcnow
-from daihuo.core.db import scope_session
+from daihuo.core.db import after_commit, scope_session
 from daihuo.core.ids import new_id
 from daihuo.core.pagination import PageParams
 from daihuo.live import domain, draws, errors
@@ -243,6 +243,27 @@ async def start(
             f"The session is {live.state}; only a scheduled session can go live."
         )
     return (await _read(session, ctx, repo, [live]))[0]
+
+
+def announce_transition(
+    session: AsyncSession,
+    live: LiveSessionRead,
+    *,
+    record: Callable[[list[dict[str, Any]]], object],
+    room_ended: Callable[[str], Awaitable[None]],
+) -> None:
+    """After commit: the ``live_start`` / ``live_end`` event of a session that went live or
+    ended (``record`` is the event sink's), and an ended room closes (``room_ended``)."""
+    kind = "live_start" if live.state == LIVE else "live_end"
+    at = live.started_at if kind == "live_start" else live.ended_at
+    event = domain.system_event(new_id("evt"), live.id, kind, at or utcnow())
+
+    async def hook() -> None:
+        record([event])
+        if kind == "live_end":
+            await room_ended(live.id)
+
+    after_commit(session, hook)
 
 
 async def end(session: AsyncSession, ctx: Principal, session_id: str) -> LiveSessionRead:

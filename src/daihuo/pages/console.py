@@ -413,23 +413,6 @@ async def dashboard(request: Request, session: AsyncSession = Depends(get_sessio
     )
 
 
-@router.get("/sessions", response_class=HTMLResponse)
-async def sessions_list(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
-    """Every session of the merchant, newest first, with a link to its review."""
-    principal = await _principal(request, session)
-    if principal is None:
-        return _to_login(request)
-    refused = _not_merchant(request, principal)
-    if refused is not None:
-        return refused
-    return render(
-        request,
-        "console/sessions.html",
-        principal=principal,
-        sessions=await _sessions(session, principal),
-    )
-
-
 def _metric_rows(figures: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [
         {"key": key, "how": how, "value": figures.get(key)}
