@@ -112,3 +112,49 @@ def test_the_big_screen_follows_the_live_session(
     assert page.locator('[aria-pressed="true"]').count() == 1
 
     assert axe_violations(page) == []
+
+
+def test_the_host_drops_a_coupon_and_runs_a_flash_sale_from_the_screen(
+    page: Page, live_demo: Demo
+) -> None:
+    """Amounts typed in yuan reach the live API in fen; a malformed amount is refused on
+    the page and nothing is dropped; a started sale is listed and can be ended."""
+    sid = live_demo.session_id
+    coupons = f"/api/v1/live-sessions/{sid}/coupons"
+    before = len(live_demo.api(coupons).json())
+    sign_in(page, live_demo, f"/console/sessions/{sid}/screen")
+    tools = page.locator("[data-testid=host-tools]")
+    coupon = tools.locator("form[data-tool=coupon]")
+    coupon.get_by_label(ZH["tools_amount"]).fill("5.555")
+    coupon.get_by_label(ZH["tools_quantity"]).fill("20")
+    coupon.get_by_role("button", name=ZH["tools_drop"]).click()
+    coupon.get_by_text(ZH["tools_err_amount"]).wait_for()
+    assert len(live_demo.api(coupons).json()) == before
+
+    coupon.get_by_label(ZH["tools_amount"]).fill("5")
+    coupon.get_by_label(ZH["tools_threshold"]).fill("39.9")
+    coupon.get_by_role("button", name=ZH["tools_drop"]).click()
+    coupon.get_by_text(ZH["tools_dropped"]).wait_for()
+    dropped = live_demo.api(coupons).json()
+    assert len(dropped) == before + 1
+    newest = max(dropped, key=lambda c: c["created_at"])
+    assert (newest["amount"], newest["threshold"], newest["quantity"]) == (500, 3990, 20)
+
+    flash = tools.locator("form[data-tool=flash]")
+    item_id, sku_id = flash.locator("select").input_value().split("|")
+    room = live_demo.api(f"/api/v1/live-sessions/{sid}").json()
+    [listed] = [p for p in room["products"] if p["item_id"] == item_id]
+    price = listed["price"]  # the shop's own price: inside the supplier's range
+    flash.get_by_label(ZH["tools_price"]).fill(f"{price // 100}.{price % 100:02d}")
+    flash.get_by_label(ZH["tools_units"]).fill("3")
+    flash.get_by_role("button", name=ZH["tools_start_flash"]).click()
+    flash.get_by_text(ZH["tools_started"]).wait_for()
+    sales = live_demo.api(f"/api/v1/live-sessions/{sid}/flash-sales").json()
+    [sale] = [s for s in sales if s["ended_at"] is None and s["sku_id"] == sku_id]
+    assert (sale["units"], sale["price"]) == (3, price)
+    running = tools.locator(f"[data-testid=running-sales] li[data-sale='{sale['id']}']")
+    running.get_by_role("button", name=ZH["tools_end"]).click()
+    running.wait_for(state="detached")
+    ended = live_demo.api(f"/api/v1/flash-sales/{sale['id']}").json()
+    assert ended["ended_at"] is not None
+    assert axe_violations(page) == []

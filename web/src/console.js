@@ -11,6 +11,7 @@ import {
 } from "echarts/components";
 import { CanvasRenderer } from "echarts/renderers";
 import { openRoom } from "./room.js";
+import "./screen_tools.js";
 
 echarts.use([
   LineChart, BarChart, FunnelChart, GridComponent, LegendComponent, MarkAreaComponent,

@@ -33,6 +33,7 @@ from daihuo.analytics import review as review_extras
 from daihuo.analytics.cli_report import FUNNEL_STEPS, METRICS, format_value
 from daihuo.analytics.live import LiveFeed
 from daihuo.catalog import errors as catalog_errors
+from daihuo.catalog import service as catalog
 from daihuo.core.db import commit, scope_session
 from daihuo.core.pagination import PageParams
 from daihuo.events.sink import EventSink
@@ -54,7 +55,7 @@ from daihuo.tenancy.deps import (
     set_session_cookies,
     sign_in,
 )
-from daihuo.tenancy.domain import Principal, TenantKind, Via
+from daihuo.tenancy.domain import Permission, Principal, TenantKind, Via
 from daihuo.tenancy.service import AuthConfig
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -559,6 +560,11 @@ async def screen(
             "live_ended", "screen_funnel_views", "m.viewer_uv", "m.buyer_uv",
         )
     }  # fmt: skip
+    may_run = Permission.sessions_write in principal.permissions
+    tool_items: list[dict[str, Any]] = []
+    running_sales: list[Any] = []
+    if live_session.state == "live" and may_run:
+        tool_items, running_sales = await _host_tools(session, principal, live_session)
     return render(
         request,
         "console/screen.html",
@@ -568,7 +574,32 @@ async def screen(
         figures_shown=SCREEN_FIGURES,
         boot=boot,
         words=words,
+        may_run=may_run,
+        tool_items=tool_items,
+        running_sales=running_sales,
     )
+
+
+async def _host_tools(
+    session: AsyncSession, principal: Principal, live_session: LiveSessionRead
+) -> tuple[list[dict[str, Any]], list[Any]]:
+    """The big screen's host tools: the session's items with the SKUs a flash sale can
+    take (in stock), and the flash sales still running."""
+    assert principal.tenant_id is not None
+    items, _ = await catalog.storefront(session, principal.tenant_id, PageParams(limit=MANY))
+    by_item = {i.id: i for i in items}
+    tool_items = [
+        {
+            "item_id": p.item_id,
+            "title": p.title,
+            "skus": [s for s in by_item[p.item_id].skus if s.available > 0],
+        }
+        for p in live_session.products
+        if p.item_id in by_item
+    ]
+    sales = await catalog.list_flash_sales(session, session_id=live_session.id)
+    running = [catalog.flash_read(s) for s in sales if s.ended_at is None]
+    return tool_items, running
 
 
 def ms_time(ms: int | None) -> str:
