@@ -109,7 +109,8 @@ def fold(question: str) -> str:
 _SLOT_WORDS: dict[Slot, tuple[str, ...]] = {
     "stock": (
         "有货", "有没有货", "还有吗", "还有没有", "还有么", "库存", "没货", "缺货", "售罄",
-        "卖完", "断货", "现货", "还剩", "剩多少", "补货", "抢光", "限购", "有吗",
+        "卖完", "断货", "现货", "还剩", "剩多少", "补货", "抢光", "限购", "有吗", "没了", "还能拍",
+        "还能买",
     ),
     "size": (
         "尺码", "尺寸", "多大", "码数", "什么码", "哪个码", "几码", "哪码", "穿多大", "身高",
@@ -117,7 +118,7 @@ _SLOT_WORDS: dict[Slot, tuple[str, ...]] = {
     ),
     "price": (
         "多少钱", "价格", "价钱", "几块", "多钱", "优惠", "便宜", "折扣", "打折", "划算",
-        "怎么卖", "啥价", "什么价", "券", "多少米", "贵不贵", "价位",
+        "怎么卖", "啥价", "什么价", "券", "多少米", "贵不贵", "价位", "满减", "包价",
     ),
     "material": (
         "材质", "面料", "成分", "什么料", "布料", "纯棉", "棉的", "真丝", "材料", "质地",
@@ -125,11 +126,12 @@ _SLOT_WORDS: dict[Slot, tuple[str, ...]] = {
     ),
     "shipping": (
         "发货", "几天到", "多久到", "包邮", "快递", "物流", "邮费", "运费", "顺丰", "到货",
-        "配送", "发什么", "从哪发", "哪里发", "几天能到", "多久能到", "什么时候到", "寄",
+        "配送", "发什么", "从哪发", "哪里发", "几天能到", "多久能到", "什么时候到", "寄", "能发",
+        "发吗", "发出",
     ),
     "usage": (
         "怎么用", "用法", "使用方法", "怎么洗", "机洗", "手洗", "保养", "洗涤", "怎么吃",
-        "怎么保存", "保存", "用量", "干洗", "水洗",
+        "怎么保存", "保存", "用量", "干洗", "水洗", "洗的时候", "洗衣机",
     ),
 }  # fmt: skip
 _SLOT_ORDER: tuple[Slot, ...] = ("stock", "size", "price", "material", "shipping", "usage")
@@ -139,9 +141,16 @@ def slots_of(folded: str) -> list[Slot]:
     """The slots a folded question asks about, in a fixed order (stock before size, so
     "M码还有货吗" is about stock of size M)."""
     found = [s for s in _SLOT_ORDER if any(w in folded for w in _SLOT_WORDS[s])]
+    if "size" not in found and _SIZE_FIGURES.search(folded):
+        found.append("size")  # "160/50kg": a viewer's figures ask for a size
+    if "shipping" in found and any(w in folded for w in ("退货", "退换", "退款", "换货")):
+        found.remove("shipping")  # 退货运费 is after-sales, not the shipping promise
     if "stock" in found and "size" in found and not _height_weight_asked(folded):
         found.remove("size")  # "M码还有吗": the size names the SKU, the question is stock
     return found
+
+
+_SIZE_FIGURES = re.compile(r"[0-9]\s*(?:cm|厘米|公分|kg|公斤|斤)")
 
 
 def _height_weight_asked(folded: str) -> bool:

@@ -373,3 +373,24 @@ def test_drafting_is_deterministic(question: str) -> None:
 def test_huge_and_binary_questions_are_drafted_without_error() -> None:
     assert draft_answers(sheet(), "多少钱" * 100_000)[0].slot == "price"
     assert draft_answers(sheet(), "\x00\x01\ufffd\udcff" * 1000)[0].slot == "unknown"
+
+
+# Phrasings written before the rules were tuned on them (23 of the 30 reached the right slot
+# at first, see docs/assistant-answers.md); kept as a regression set, no longer held out.
+PHRASINGS = [
+    ("这件衣服啥价", "price"), ("现在直播间什么价格", "price"), ("能便宜点吗", "price"),
+    ("有没有满减", "price"), ("一百六的身高穿啥码", "size"), ("我一米六二 九十八斤 选哪个码", "size"),
+    ("偏大还是偏小", "size"), ("160/50kg", "size"), ("衣服是什么料子的", "material"),
+    ("含棉量多少", "material"), ("是不是纯棉", "material"), ("起球吗这个料子", "faq"),
+    ("发啥快递", "shipping"), ("今天拍明天能发吗", "shipping"), ("新疆包邮不", "shipping"),
+    ("多久发货呀主播", "shipping"), ("白色M还有没", "stock"), ("黑色的还有吗", "stock"),
+    ("L码没了吗", "stock"), ("还能拍吗", "stock"), ("洗的时候要注意什么", "usage"),
+    ("能用洗衣机洗吗", "usage"), ("孕妇穿可以吗", "faq"), ("会变形吗", "description"),
+    ("退货运费谁出", "unknown"), ("有没有礼盒", "unknown"), ("主播多高", "unknown"),
+    ("质量怎么样", "unknown"), ("能开发票吗", "unknown"), ("几号链接", "unknown"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("question", "slot"), PHRASINGS)
+def test_live_room_phrasings_reach_the_right_slot(question: str, slot: str) -> None:
+    assert first(question).slot == slot
