@@ -283,7 +283,7 @@ def _attribute(sheet: ProductSheet, *labels: str) -> tuple[str, str] | None:
 def _price(sheet: ProductSheet, folded: str, lang: Lang) -> Draft:
     t = _TEXT[lang]
     parts = [t["price"].format(price=yuan(sheet.price))]
-    if any(w in folded for w in ("优惠", "便宜", "折扣", "打折", "券", "划算")):
+    if any(w in folded for w in ("优惠", "便宜", "折扣", "打折", "券", "划算", "满减")):
         parts.append(t["price_deal"])
     return Draft(" ".join(parts) if lang == "en" else "".join(parts), "price", "price", 0.95)
 

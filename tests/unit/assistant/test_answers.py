@@ -331,7 +331,11 @@ NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 def _allowed_numbers(data: ProductSheet) -> set[str]:
     """Every number the product's data holds, and its prices as yuan."""
-    raw = json.dumps(data.model_dump(mode="json"), ensure_ascii=False)
+    # Ids are not data a viewer is told: their digits do not count.
+    shown = data.model_dump(
+        mode="json", exclude={"product_id": True, "item_id": True, "skus": {"__all__": {"id"}}}
+    )
+    raw = json.dumps(shown, ensure_ascii=False)
     allowed = set(NUMBER.findall(raw))
     for fen in [data.price] + [s.price for s in data.skus]:
         allowed |= {str(fen // 100), f"{fen // 100}.{fen % 100:02d}"}
