@@ -31,8 +31,11 @@ from daihuo.catalog import service as catalog
 from daihuo.catalog import trace
 from daihuo.catalog.schemas import (
     BatchCreate,
+    FaqEntry,
     ProductCreate,
+    ProductFacts,
     ShowcaseCreate,
+    SizeRow,
     SkuCreate,
     StepCreate,
 )
@@ -326,10 +329,29 @@ def _product(n: int, name: str, category: str, price: int) -> ProductCreate:
         category=CATEGORY_ZH[category],
         description=f"{name}。源头直供，支持七天无理由退货。",
         attributes={"发货地": "浙江杭州" if category == "apparel" else "浙江义乌"},
+        facts=_facts(category),
         price_min=max(1, price * 8 // 10),
         price_max=price * 15 // 10,
         commission_bps=1000 + (n % 5) * 500,
         skus=skus,
+    )
+
+
+def _facts(category: str) -> ProductFacts:
+    """What the demo's supplier tells hosts for answer drafts (the rest they do not know)."""
+    faq = [FaqEntry(q="支持七天无理由退货吗", a="支持，签收后七天内未使用可无理由退货")]
+    if category != "apparel":
+        return ProductFacts(shipping_promise="付款后 72 小时内从浙江义乌发货，包邮", faq=faq)
+    return ProductFacts(
+        material="95% 棉 5% 氨纶",
+        shipping_promise="付款后 48 小时内从浙江杭州发货，包邮（偏远地区除外）",
+        usage="30 度以下水洗，不可漂白",
+        size_chart=[
+            SizeRow(size="S", height_cm=(150, 158), weight_kg=(40, 48)),
+            SizeRow(size="M", height_cm=(158, 166), weight_kg=(48, 56)),
+            SizeRow(size="L", height_cm=(166, 175), weight_kg=(56, 65)),
+        ],
+        faq=faq,
     )
 
 

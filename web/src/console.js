@@ -12,6 +12,7 @@ import {
 import { CanvasRenderer } from "echarts/renderers";
 import { openRoom } from "./room.js";
 import "./screen_tools.js";
+import { followAnswerDrafts } from "./answers.js";
 
 echarts.use([
   LineChart, BarChart, FunnelChart, GridComponent, LegendComponent, MarkAreaComponent,
@@ -461,7 +462,9 @@ function followScreen() {
   }
   emptyNote();
   if (boot.state !== "live") return;
-  openRoom({
+  // Other panels of the screen (answer drafts) speak in the room through this connection
+  // and hear its acks and errors as "room:frame" events: one socket, one viewer counted.
+  screen.room = openRoom({
     session: boot.session,
     // The staff member's browser session cookie identifies them (same origin).
     hello: () => ({ type: "hello", v: 1, source: "other" }),
@@ -470,6 +473,7 @@ function followScreen() {
         : what === "ended" ? text.live_ended : text.live_reconnecting;
     },
     onFrame: (msg) => {
+      screen.dispatchEvent(new CustomEvent("room:frame", { detail: msg }));
       if (msg.type === "snapshot") {
         list.replaceChildren();
         for (const c of msg.comments || []) addComment(c);
@@ -486,6 +490,7 @@ function followScreen() {
 
 document.addEventListener("DOMContentLoaded", () => {
   followScreen(); // before the tiles: it listens to the feed's first message
+  followAnswerDrafts();
   followLiveTiles();
   drawCharts();
   Alpine.start();

@@ -40,6 +40,8 @@ class Product(TenantScoped, Base):
     category: Mapped[str] = mapped_column(String(60))
     description: Mapped[str] = mapped_column(Text)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # What the supplier states for answering viewers (``schemas.ProductFacts``).
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(16))
     price_min: Mapped[int] = mapped_column(BigInteger)
     price_max: Mapped[int] = mapped_column(BigInteger)

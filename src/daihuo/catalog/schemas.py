@@ -70,6 +70,71 @@ Value = Annotated[Name, AfterValidator(_line)]
 Attributes = Annotated[dict[Label, Value], Field(max_length=30)]
 
 
+# --- what a host may tell viewers (answer drafts, issue 10) ---------------------------------
+
+FactText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    AfterValidator(_line),
+]
+Question = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_line),
+]
+Height = Annotated[int, Field(ge=30, le=250, strict=True)]
+Weight = Annotated[int, Field(ge=2, le=300, strict=True)]
+
+
+class FaqEntry(BaseModel):
+    """A question the supplier answers once for every host: 能机洗吗 → 可以，30 度以下。"""
+
+    model_config = STRICT_INPUT
+    q: Question
+    a: FactText
+
+
+class SizeRow(BaseModel):
+    """One size of the size chart: for whom it fits (height in cm, weight in kg)."""
+
+    model_config = STRICT_INPUT
+    size: Label = Field(description='The size as the SKU specs name it, e.g. "M".')
+    height_cm: tuple[Height, Height] | None = Field(default=None, description="[min, max]")
+    weight_kg: tuple[Weight, Weight] | None = Field(default=None, description="[min, max]")
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = Field(
+        default="", description="Anything else of this size, e.g. 胸围 96cm."
+    )
+
+    @model_validator(mode="after")
+    def _ranges(self) -> SizeRow:
+        for name in ("height_cm", "weight_kg"):
+            pair = getattr(self, name)
+            if pair is not None and pair[0] > pair[1]:
+                raise ValueError(f"{name} must be [min, max] with min <= max")
+        return self
+
+
+class ProductFacts(BaseModel):
+    """What the supplier states about the product for hosts to answer viewers with.
+    Every field is optional: an answer draft says it does not know rather than guess."""
+
+    model_config = STRICT_INPUT
+    material: FactText | None = Field(default=None, description="e.g. 95% 棉 5% 氨纶")
+    shipping_promise: FactText | None = Field(
+        default=None, description="e.g. 付款后 48 小时内发货，默认中通，包邮（偏远地区除外）"
+    )
+    usage: FactText | None = Field(default=None, description="How to use, wash or keep it.")
+    size_chart: list[SizeRow] = Field(default_factory=list, max_length=20)
+    faq: list[FaqEntry] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _sizes_unique(self) -> ProductFacts:
+        sizes = [r.size for r in self.size_chart]
+        if len(sizes) != len(set(sizes)):
+            raise ValueError("each size appears once in the size chart")
+        return self
+
+
 class SkuCreate(BaseModel):
     model_config = STRICT_INPUT
     code: SkuCode
@@ -86,6 +151,7 @@ class ProductCreate(BaseModel):
     category: Category
     description: Text = ""
     attributes: Attributes = Field(default_factory=dict)
+    facts: ProductFacts = Field(default_factory=ProductFacts)
     price_min: Fen = Field(description="Lowest selling price a merchant may set.")
     price_max: Fen = Field(description="Highest selling price a merchant may set.")
     commission_bps: Bps
@@ -106,6 +172,7 @@ class ProductUpdate(BaseModel):
     category: Category | None = None
     description: Text | None = None
     attributes: Attributes | None = None
+    facts: ProductFacts | None = None
     price_min: Fen | None = None
     price_max: Fen | None = None
     commission_bps: Bps | None = None
@@ -173,6 +240,7 @@ class ProductRead(BaseModel):
     category: str
     description: str
     attributes: dict[str, Any]
+    facts: ProductFacts
     state: ProductState
     price_min: int
     price_max: int
@@ -203,6 +271,7 @@ class PoolProduct(BaseModel):
     category: str
     description: str
     attributes: dict[str, Any]
+    facts: ProductFacts
     price_min: int
     price_max: int
     commission_bps: int
@@ -212,6 +281,22 @@ class PoolProduct(BaseModel):
     skus: list[PoolSku]
     images: list[ImageRead]
     listed_at: datetime | None
+
+
+class ProductSheet(BaseModel):
+    """A product of the merchant's showcase with everything a host may tell viewers:
+    its content, the supplier's facts, the shop's price and each SKU's stock."""
+
+    product_id: str
+    item_id: str
+    title: str
+    category: str
+    description: str
+    attributes: dict[str, Any]
+    facts: ProductFacts
+    price: int = Field(description="The shop's selling price in fen (every SKU).")
+    max_per_user: int | None
+    skus: list[PoolSku]
 
 
 class ReviewItem(BaseModel):

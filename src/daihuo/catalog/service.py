@@ -46,7 +46,9 @@ from daihuo.catalog.schemas import (
     PoolQuery,
     PoolSku,
     ProductCreate,
+    ProductFacts,
     ProductRead,
+    ProductSheet,
     ProductUpdate,
     ReviewItem,
     ShowcaseCreate,
@@ -99,6 +101,7 @@ def _product_read(p: Product, skus: Sequence[Sku], images: Sequence[ProductImage
         category=p.category,
         description=p.description,
         attributes=p.attributes,
+        facts=ProductFacts.model_validate(p.facts),
         state=ProductState(p.state),
         price_min=p.price_min,
         price_max=p.price_max,
@@ -176,6 +179,7 @@ async def create_product(session: AsyncSession, ctx: Principal, data: ProductCre
         category=data.category,
         description=data.description,
         attributes=dict(data.attributes),
+        facts=data.facts.model_dump(mode="json"),
         state=ProductState.draft.value,
         price_min=data.price_min,
         price_max=data.price_max,
@@ -218,7 +222,7 @@ async def get_product(session: AsyncSession, ctx: Principal, product_id: str) ->
     return await _view(repo, await _own_product(repo, product_id))
 
 
-_CONTENT = ("title", "category", "description", "attributes")
+_CONTENT = ("title", "category", "description", "attributes", "facts")
 
 
 async def update_product(
@@ -241,6 +245,8 @@ async def update_product(
     for sku in await repo.skus_of([product.id]):
         check_price_in_range(sku.price, price_min, price_max, what=f"SKU {sku.code}'s price")
     for field, value in changes.items():
+        if field == "facts" and data.facts is not None:
+            value = data.facts.model_dump(mode="json")
         setattr(product, field, dict(value) if field == "attributes" else value)
     product.updated_at = utcnow()
     await repo.flush()
@@ -616,6 +622,7 @@ async def _pool_views(
             category=p.category,
             description=p.description,
             attributes=p.attributes,
+            facts=ProductFacts.model_validate(p.facts),
             price_min=p.price_min,
             price_max=p.price_max,
             commission_bps=effective_commission(p.commission_bps, rates.get(p.id)),
@@ -715,6 +722,33 @@ async def showcase_items(
     repo = CatalogRepository(session)
     items = await repo.showcase_items(item_ids)
     return {i.id: i for i in await _showcase_read(repo, ctx.tenant_id, items)}
+
+
+async def product_sheet(
+    session: AsyncSession, ctx: Principal, product_id: str
+) -> ProductSheet | None:
+    """What the merchant's host may tell viewers about a product of its showcase, or
+    ``None`` when the product is not in the caller's showcase (unknown ids and other
+    shops' products alike, so the answer reveals nothing about them)."""
+    require_kind(ctx, TenantKind.merchant)
+    repo = CatalogRepository(session)
+    item = await repo.showcase_item_for(product_id)
+    if item is None:
+        return None
+    product = (await repo.products_by_id([product_id], unscoped=True))[product_id]
+    skus = await repo.skus_of([product_id], unscoped=True)
+    return ProductSheet(
+        product_id=product.id,
+        item_id=item.id,
+        title=product.title,
+        category=product.category,
+        description=product.description,
+        attributes=product.attributes,
+        facts=ProductFacts.model_validate(product.facts),
+        price=item.price,
+        max_per_user=product.max_per_user,
+        skus=[_pool_sku(s) for s in skus],
+    )
 
 
 async def update_showcase(

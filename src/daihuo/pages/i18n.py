@@ -627,6 +627,40 @@ SCREEN: dict[str, tuple[str, str]] = {
     "screen_failed": ("操作失败，请重试", "That did not work; try again"),
     "screen_funnel_views": ("进入人次", "Entries"),
 }
+# Answer drafts on the big screen (assistant, issue 10): console/_answer_drafts.html.
+ANSWER_DRAFTS: dict[str, tuple[str, str]] = {
+    "answer_title": ("回答草稿", "Answer drafts"),
+    "answer_question": ("观众的问题", "The viewer's question"),
+    "answer_product": ("商品", "Product"),
+    "answer_pinned": ("讲解中的商品", "The pinned product"),
+    "answer_ask": ("生成草稿", "Draft an answer"),
+    "answer_reply": (
+        "回复（可修改，发送后作为主播评论出现在直播间）",
+        "Reply (edit freely; sent as the host's comment in the room)",
+    ),
+    "answer_send": ("发送", "Send"),
+    "answer_use": ("用这条", "Use this"),
+    "answer_asking": ("正在生成…", "Drafting…"),
+    "answer_sending": ("正在发送…", "Sending…"),
+    "answer_sent": ("已发送到直播间", "Sent to the room"),
+    "answer_not_live": ("本场不在直播中，不能发送", "The session is not live: nothing can be sent"),
+    "answer_failed": ("没有成功，请重试", "That did not work; try again"),
+    "answer_too_long": ("回复最多 200 字", "A reply has at most 200 characters"),
+    "answer_no_reply": ("直播间没有回应，请重试", "The room did not answer; try again"),
+    "answer_slot_size": ("尺码表", "Size chart"),
+    "answer_slot_price": ("价格", "Price"),
+    "answer_slot_material": ("材质", "Material"),
+    "answer_slot_shipping": ("发货", "Shipping"),
+    "answer_slot_stock": ("库存", "Stock"),
+    "answer_slot_usage": ("使用方法", "Usage"),
+    "answer_slot_faq": ("供应商问答", "Supplier FAQ"),
+    "answer_slot_description": ("商品描述", "Description"),
+    "answer_slot_attribute": ("商品属性", "Attributes"),
+    "answer_slot_unknown": ("资料里没有", "Not in the data"),
+    "answer_slot_unknown_product": ("不是本店商品", "Not this shop's product"),
+    "answer_slot_no_product": ("未选商品", "No product"),
+}
+TEXT.update(ANSWER_DRAFTS)
 TEXT.update(SCREEN)
 TEXT.update(CONSOLE)
 TEXT.update(LIVE_ROOM)

@@ -467,6 +467,17 @@ LIVE: dict[tuple[str, str], Spec] = {
     ("GET", "/api/v1/sessions/{session_id}/report"): Spec(
         "/api/v1/sessions/{live_a}/report", None, _statuses(404, MERCHANT_STAFF)
     ),
+    # Answer drafts (assistant): the session's merchant staff only; drafting reads.
+    ("POST", "/api/v1/sessions/{session_id}/assistant/drafts"): Spec(
+        "/api/v1/sessions/{live_a}/assistant/drafts",
+        {"question": "多少钱", "product_id": "{product_listed}"},
+        _statuses(200, MERCHANT_STAFF),
+    ),
+    ("POST", "/api/v1/products/{product_id}/answer-draft"): Spec(
+        "/api/v1/products/{product_listed}/answer-draft",
+        {"question": "多少钱"},
+        _statuses(200, MERCHANT_STAFF),
+    ),
     # Cross-session reports: a merchant's staff read their own sessions' (the world's has
     # no events: an empty report); a supplier's staff its products' sales. Anyone else
     # is refused (wrong kind of tenant, or no such permission).
