@@ -54,6 +54,7 @@ from daihuo.pages.console import router as console_pages
 from daihuo.pages.live_room import router as live_room_pages
 from daihuo.pages.live_sessions import router as live_session_pages
 from daihuo.pages.orders import router as order_pages
+from daihuo.pages.platform import router as platform_pages
 from daihuo.pages.pool import router as pool_pages
 from daihuo.pages.products import router as product_pages
 from daihuo.pages.provenance import router as provenance_pages
@@ -255,6 +256,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live_room_pages)
     app.include_router(pool_pages)
     app.include_router(order_pages)
+    app.include_router(platform_pages)
     app.include_router(product_pages)
     app.include_router(settlement_pages)
     app.mount("/static/pages", StaticFiles(directory=PAGES_STATIC), name="pages-static")

@@ -518,3 +518,6 @@ def test_a_supplier_adds_a_product_with_the_form_and_the_operator_reviews_it(
     assert page.locator(f"article[data-product='{made}']").count() == 0
     listed = demo.api(f"/api/v1/pool/products/{made}").json()
     assert listed["title"] == "手工竹编收纳篮"
+    page.goto(f"{demo.base}/console/platform")
+    assert page.locator("[data-testid=tenants] tbody tr").count() >= 5  # the demo's tenants
+    assert axe_violations(page) == []

@@ -375,6 +375,8 @@ async def dashboard(request: Request, session: AsyncSession = Depends(get_sessio
         return _to_login(request)
     if principal.tenant_kind is TenantKind.supplier:
         return RedirectResponse("/console/products", status_code=303)
+    if principal.tenant_kind is TenantKind.platform:
+        return RedirectResponse("/console/platform", status_code=303)
     refused = _not_merchant(request, principal)
     if refused is not None:
         return refused
