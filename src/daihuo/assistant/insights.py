@@ -48,10 +48,10 @@ Kinds, when each fires, and how its money at stake (integer fen, ≥ 0) is estim
     The authenticity scan removed GMV or viewers (raw − verified > 0). Money: the GMV
     removed.
 ``comment_topics``
-    At least :data:`MIN_COMMENTS` comments: keywords (jieba TF-IDF as :func:`keywords`
-    computes it, :data:`TOPIC_WORDS` per bucket) of each time bucket of
-    :func:`bucket_minutes` minutes with at least :data:`MIN_BUCKET_COMMENTS` comments.
-    Context rather than money: its money is 0.
+    At least :data:`MIN_COMMENTS` comments: the keywords (:data:`TOPIC_WORDS`; jieba
+    TF-IDF weighted towards words of one period, see :func:`keywords`) of each time
+    bucket of :func:`bucket_minutes` minutes that has at least
+    :data:`MIN_BUCKET_COMMENTS` comments. Context rather than money: its money is 0.
 
 Order: money at stake, highest first; ties by :data:`KINDS` order, then anchor. The same
 input always gives the same list. No events (``report`` ``None`` or empty) gives ``[]``.
@@ -596,15 +596,12 @@ def _idf() -> tuple[dict[str, float], float]:
     return table, values[len(values) // 2]
 
 
-def keywords(texts: Sequence[str], k: int = TOPIC_WORDS) -> list[str]:
-    """The ``k`` top TF-IDF keywords of ``texts``, as ``jieba.analyse.extract_tags`` ranks
-    them (jieba tokens of two characters or more, term frequency × IDF, a word missing
-    from the table taking the median IDF), stop words and bare numbers left out; ties go
-    to the word seen first."""
+def _terms(texts: Sequence[str]) -> dict[str, int]:
+    """Term frequencies of jieba tokens of two characters or more, stop words and bare
+    numbers left out (in order of first appearance)."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    idf, median = _idf()
     freq: dict[str, int] = {}
     for text in texts:
         for token in jieba.lcut(text):
@@ -612,8 +609,23 @@ def keywords(texts: Sequence[str], k: int = TOPIC_WORDS) -> list[str]:
             if len(word) < 2 or word.lower() in STOP_WORDS or _NUMBER.match(word):
                 continue
             freq[word] = freq.get(word, 0) + 1
-    ranked = sorted(freq, key=lambda w: -freq[w] * idf.get(w, median))  # stable
-    return ranked[:k]
+    return freq
+
+
+def keywords(buckets: Sequence[Sequence[str]], k: int = TOPIC_WORDS) -> list[list[str]]:
+    """The ``k`` top keywords of each bucket of comment texts: term frequency × jieba's
+    IDF (as ``jieba.analyse.extract_tags``; a word missing from the table takes the
+    median) × ``1 + ln(buckets ÷ buckets using the word)``, so that a word of one period
+    ranks above chat heard all session long. Ties go to the word seen first."""
+    idf, median = _idf()
+    freqs = [_terms(texts) for texts in buckets]
+    used = Counter(w for freq in freqs for w in freq)
+    n = len(freqs)
+    out = []
+    for freq in freqs:
+        score = {w: f * idf.get(w, median) * (1 + math.log(n / used[w])) for w, f in freq.items()}
+        out.append(sorted(freq, key=lambda w: -score[w])[:k])  # stable
+    return out
 
 
 def _topics(report: Mapping[str, Any], comments: Sequence[tuple[int, str]]) -> Insight | None:
@@ -625,18 +637,15 @@ def _topics(report: Mapping[str, Any], comments: Sequence[tuple[int, str]]) -> I
     by_bucket: dict[int, list[str]] = {}
     for m, t in texts:
         by_bucket.setdefault(m // size, []).append(t)
+    kept = [b for b in sorted(by_bucket) if len(by_bucket[b]) >= MIN_BUCKET_COMMENTS]
     rows: list[dict[str, Any]] = []
-    for b in sorted(by_bucket):
-        bucket = by_bucket[b]
-        if len(bucket) < MIN_BUCKET_COMMENTS:
-            continue
-        words = keywords(bucket)
+    for b, words in zip(kept, keywords([by_bucket[b] for b in kept]), strict=True):
         if words:
             rows.append(
                 {
                     "minute_from": b * size,
                     "minute_to": min((b + 1) * size, n_minutes) - 1,
-                    "comments": len(bucket),
+                    "comments": len(by_bucket[b]),
                     "keywords": words,
                 }
             )

@@ -2,9 +2,9 @@
 
 The insights of a session are computed from what its review page shows — the stored
 events' report (``analytics.engine``), the review's markers, the live session's product
-titles — plus the authenticity scan's raw and verified figures and the session's
-comments and paid orders per minute, all read here and handed to the pure
-:func:`daihuo.assistant.insights.insights`.
+titles — plus the authenticity scan's raw and verified figures, the session's paid
+orders per minute and its comments (those of users the scan did not flag), all read
+here and handed to the pure :func:`daihuo.assistant.insights.insights`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.analytics import crossview, engine
-from daihuo.assistant.insights import Insight, Span, event_facts, insights
+from daihuo.assistant.insights import Facts, Insight, Span, event_facts, insights
 from daihuo.core.warehouse import Warehouse
 from daihuo.events.store import session_events
 from daihuo.live import service as live
@@ -48,13 +48,16 @@ async def session_insights(
 
     def compute() -> list[Insight]:
         authenticity: dict[str, Any] | None = None
+        facts = event_facts(events)
         if verified:
-            from daihuo.authenticity.scan import scan_session  # numpy/scipy: load when needed
+            from daihuo.authenticity.scan import scan_session, verified_events  # numpy: lazily
 
             authenticity = scan_session(session_id, events)
-        return insights(
-            figures, spans=spans, titles=titles, authenticity=authenticity,
-            facts=event_facts(events),
-        )  # fmt: skip
+            users = {str(f["user"]) for f in authenticity["suspicious_users"]}
+            orders = {str(f["order"]) for f in authenticity["suspicious_orders"]}
+            # Topics from what real viewers wrote; sales stay those of the report's curves.
+            genuine = event_facts(verified_events(events, users, orders))
+            facts = Facts(genuine.comments, facts.sales)
+        return insights(figures, spans=spans, titles=titles, authenticity=authenticity, facts=facts)
 
     return await asyncio.to_thread(compute)
