@@ -67,22 +67,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 from pydantic import BaseModel, Field
 
 from daihuo.analytics.reference import MINUTE_MS, clean, window
 from daihuo.events.model import Event
 
-KINDS: Final = (
-    "verified_change",
-    "refund_concentration",
-    "viewer_drop",
-    "attention_vs_sales",
-    "slot_gpm",
-    "flash_sale",
-    "comment_topics",
-)
+# The kinds, in the order that breaks ties of money at stake.
 Kind = Literal[
     "verified_change",
     "refund_concentration",
@@ -92,6 +84,7 @@ Kind = Literal[
     "flash_sale",
     "comment_topics",
 ]
+KINDS: Final[tuple[Kind, ...]] = get_args(Kind)
 MIN_DROP: Final = 5  # viewers
 DROP_SHARE: Final = 0.10
 MIN_CLICKS: Final = 10
