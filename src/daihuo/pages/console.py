@@ -32,6 +32,7 @@ from daihuo.analytics import crossview, engine
 from daihuo.analytics import review as review_extras
 from daihuo.analytics.cli_report import FUNNEL_STEPS, METRICS, format_value
 from daihuo.analytics.live import LiveFeed
+from daihuo.assistant import service as assistant
 from daihuo.catalog import errors as catalog_errors
 from daihuo.catalog import service as catalog
 from daihuo.core.db import commit, scope_session
@@ -714,3 +715,23 @@ async def authenticity(
         shown=SHOWN_FINDINGS,
         most=MAX_FINDINGS,
     )
+
+
+@router.get("/sessions/{session_id}/insights", response_class=HTMLResponse)
+async def insights(
+    request: Request, session_id: SessionKey, session: AsyncSession = Depends(get_session)
+) -> Response:
+    """The insights of the review page (assistant, issue 10; loaded by htmx: the
+    authenticity scan behind one of them takes a while)."""
+    principal = await _principal(request, session)
+    if principal is None:
+        return HTMLResponse("", status_code=401, headers=_headers())
+    if principal.tenant_kind is not TenantKind.merchant:
+        return HTMLResponse("", status_code=403, headers=_headers())
+    try:
+        found = await assistant.session_insights(
+            session, principal, _sink(request).flushed(), session_id
+        )
+    except (live_errors.LiveSessionNotFound, catalog_errors.WrongTenantKind):
+        return HTMLResponse("", status_code=404, headers=_headers())
+    return render(request, "console/insights.html", principal=principal, found=found)

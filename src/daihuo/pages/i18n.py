@@ -677,6 +677,24 @@ ANSWER_DRAFTS: dict[str, tuple[str, str]] = {
     "answer_slot_no_product": ("未选商品", "No product"),
 }
 TEXT.update(ANSWER_DRAFTS)
+# Review insights (assistant, issue 10): the review page's 洞察 section.
+INSIGHTS: dict[str, tuple[str, str]] = {
+    "insights": ("洞察", "Insights"),
+    "insights_note": (
+        "按涉及金额排序，每条都附有依据的数字。",
+        "Ranked by the money at stake, each with the numbers behind it.",
+    ),
+    "insights_loading": ("正在分析…", "Analysing…"),
+    "insights_failed": ("分析失败", "The analysis failed"),
+    "insights_none": ("本场数据没有值得注意的发现", "Nothing stands out in this session's data"),
+    "insight_money": ("涉及金额", "Money at stake"),
+    "insight_see": ("在图表中查看", "See it on the page"),
+    "insight_figures": ("依据", "The numbers"),
+    "minutes_table": ("每分钟明细", "Minute by minute"),
+    "minute_col": ("分钟", "Minute"),
+    "pinned_col": ("讲解中", "Pinned"),
+}
+TEXT.update(INSIGHTS)
 TEXT.update(SCREEN)
 TEXT.update(CONSOLE)
 TEXT.update(LIVE_ROOM)

@@ -478,6 +478,11 @@ LIVE: dict[tuple[str, str], Spec] = {
         {"question": "多少钱"},
         _statuses(200, MERCHANT_STAFF),
     ),
+    # Review insights (assistant): the world's session has no events, so its staff get an
+    # empty list; the scan is skipped to keep the matrix fast.
+    ("GET", "/api/v1/sessions/{session_id}/insights"): Spec(
+        "/api/v1/sessions/{live_a}/insights?verified=false", None, _statuses(200, MERCHANT_STAFF)
+    ),
     # Cross-session reports: a merchant's staff read their own sessions' (the world's has
     # no events: an empty report); a supplier's staff its products' sales. Anyone else
     # is refused (wrong kind of tenant, or no such permission).
