@@ -463,6 +463,26 @@ POOL: dict[str, tuple[str, str]] = {
         "格式为 名称=值，多项用逗号分隔（属性每行一项），名称不能重复",
         "Write name=value, separated by commas (attributes one per line), no name twice",
     ),
+    "prod_facts": ("商品资料（主播答疑用）", "Facts hosts answer viewers with"),
+    "prod_facts_hint": (
+        "直播中观众提问时，助手只根据这些资料起草回答；没写的就回答“不知道”",
+        "Answer drafts use only these facts; what is not written here gets “I don't know”",
+    ),
+    "prod_shipping": ("发货承诺", "Shipping promise"),
+    "prod_shipping_hint": ("如：付款后 48 小时内发货，包邮", "e.g. ships within 48 hours"),
+    "prod_faq_hint": (
+        "每行一问一答：能机洗吗 | 可以，30 度以下",
+        "One per line: question | answer",
+    ),
+    "prod_size_hint": (
+        "每行一个尺码：M | 160-170 | 50-60 | 胸围 96",
+        "One size per line: M | 160-170 | 50-60 | note",
+    ),
+    "prod_err_faq": ("每行须为：问题 | 回答", "Each line must be: question | answer"),
+    "prod_err_size_chart": (
+        "每行须为：尺码 | 身高范围 | 体重范围 | 备注，范围如 160-170",
+        "Each line must be: size | height range | weight range | note, ranges like 160-170",
+    ),
     "prod_err_limit": ("请输入 1 到 1000000 之间的整数", "Type a whole number from 1 to 1000000"),
     "prod_err_no_sku": ("至少需要一个规格", "At least one SKU is needed"),
     "prod_err_sku_codes": (

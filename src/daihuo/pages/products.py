@@ -5,7 +5,9 @@
   delisted, from the list.
 * ``/console/products/new`` — a new product: title, category, description, attributes
   (one ``name: value`` per line), the selling price range in yuan, the commission in per
-  cent, an optional per-buyer limit, and up to ``SKU_ROWS`` SKUs (code, options as
+  cent, an optional per-buyer limit, the facts hosts answer viewers with (material,
+  shipping promise, usage; an FAQ as ``问题 | 回答`` lines and a size chart as
+  ``尺码 | 身高 | 体重 | 备注`` lines), and up to ``SKU_ROWS`` SKUs (code, options as
   ``颜色=红, 尺码=M``, price in yuan, stock); blank SKU rows are ignored. Saved as a draft,
   or submitted for review at once. Every field is checked by the catalogue's own schema
   and rules; a refused form comes back with the values as typed and the reason beside
@@ -67,6 +69,53 @@ def parse_pairs(text: str, *, lines: bool) -> dict[str, str]:
     return found
 
 
+def parse_faq(text: str) -> list[dict[str, str]]:
+    """One ``问题 | 回答`` per line → the FAQ's entries; ValueError on a line without both."""
+    entries = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        q, bar, a = line.partition("|")
+        if not bar or not q.strip() or not a.strip():
+            raise ValueError(line)
+        entries.append({"q": q.strip(), "a": a.strip()})
+    return entries
+
+
+def _span(text: str) -> list[int] | None:
+    """``"160-170"`` → [160, 170]; empty → None; ValueError otherwise."""
+    if not text.strip():
+        return None
+    lo, dash, hi = text.strip().partition("-")
+    if not dash or not lo.strip().isdigit() or not hi.strip().isdigit():
+        raise ValueError(text)
+    return [int(lo), int(hi)]
+
+
+def parse_size_chart(text: str) -> list[dict[str, Any]]:
+    """One ``尺码 | 身高cm | 体重kg | 备注`` per line (``M | 160-170 | 50-60 | 胸围 96``;
+    the ranges and the note may be left empty) → the size chart's rows."""
+    rows = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if not parts[0] or len(parts) > 4:
+            raise ValueError(line)
+        parts += [""] * (4 - len(parts))
+        row: dict[str, Any] = {"size": parts[0], "note": parts[3]}
+        height, weight = _span(parts[1]), _span(parts[2])
+        if height is not None:
+            row["height_cm"] = height
+        if weight is not None:
+            row["weight_kg"] = weight
+        rows.append(row)
+    return rows
+
+
+FACT_TEXTS = ("material", "shipping_promise", "usage")
+
+
 def parse_product_form(
     form: Mapping[str, str],
 ) -> tuple[ProductCreate | None, dict[str, str], dict[str, str]]:
@@ -99,6 +148,22 @@ def parse_product_form(
             body["max_per_user"] = int(typed["limit"])
         else:
             errors["limit"] = "prod_err_limit"
+    facts: dict[str, Any] = {}
+    for key in FACT_TEXTS:
+        typed[f"facts_{key}"] = form.get(f"facts_{key}", "").strip()
+        if typed[f"facts_{key}"]:
+            facts[key] = typed[f"facts_{key}"]
+    typed["facts_faq"] = form.get("facts_faq", "").strip()
+    typed["facts_size_chart"] = form.get("facts_size_chart", "").strip()
+    try:
+        facts["faq"] = parse_faq(typed["facts_faq"])
+    except ValueError:
+        errors["facts_faq"] = "prod_err_faq"
+    try:
+        facts["size_chart"] = parse_size_chart(typed["facts_size_chart"])
+    except ValueError:
+        errors["facts_size_chart"] = "prod_err_size_chart"
+    body["facts"] = facts
     skus: list[dict[str, Any]] = []
     rows: list[int] = []
     for i in range(SKU_ROWS):
@@ -143,6 +208,12 @@ def parse_product_form(
                 errors.setdefault("commission", "pool_err_percent")
             elif loc[0] == "max_per_user":
                 errors.setdefault("limit", "prod_err_limit")
+            elif loc[0] == "facts":
+                part = str(loc[1]) if len(loc) > 1 else "faq"
+                key = {"faq": "prod_err_faq", "size_chart": "prod_err_size_chart"}.get(
+                    part, "prod_err_field"
+                )
+                errors.setdefault(f"facts_{part}", key)
             else:
                 errors.setdefault(str(loc[0]), "prod_err_field")
         return None, typed, errors

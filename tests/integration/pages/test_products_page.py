@@ -29,6 +29,10 @@ FORM = {
     "price_max": "399.5",
     "commission": "20",
     "limit": "",
+    "facts_material": "100% 桑蚕丝",
+    "facts_shipping_promise": "付款后 48 小时内发货",
+    "facts_faq": "能机洗吗 | 建议手洗，30 度以下\n会起球吗 | 不会",
+    "facts_size_chart": "M | 155-165 | 45-55 | 胸围 96\nL | 165-175 |  |",
     "sku0_code": "PINK-M",
     "sku0_spec": "颜色=粉色，尺码=M",
     "sku0_price": "299",
@@ -50,6 +54,18 @@ def test_the_form_becomes_the_catalogues_product_in_fen_and_basis_points() -> No
         ("PINK-L", {"颜色": "粉色", "尺码": "L"}, 30990, 12),
     ]
     assert data.max_per_user is None
+    assert (data.facts.material, data.facts.shipping_promise) == (
+        "100% 桑蚕丝",
+        "付款后 48 小时内发货",
+    )
+    assert [(f.q, f.a) for f in data.facts.faq] == [
+        ("能机洗吗", "建议手洗，30 度以下"),
+        ("会起球吗", "不会"),
+    ]
+    assert [(r.size, r.height_cm, r.weight_kg, r.note) for r in data.facts.size_chart] == [
+        ("M", (155, 165), (45, 55), "胸围 96"),
+        ("L", (165, 175), None, ""),
+    ]
     assert parse_pairs("颜色=红；尺码：M", lines=False) == {"颜色": "红", "尺码": "M"}
     for bad in ("颜色", "=红", "颜色=红, 颜色=蓝"):
         with pytest.raises(ValueError):
@@ -69,6 +85,9 @@ def test_the_form_becomes_the_catalogues_product_in_fen_and_basis_points() -> No
         ({"sku2_code": "PINK-M"}, "sku0_code", "prod_err_sku_codes"),
         ({"title": ""}, "title", "prod_err_field"),
         ({"category": "服饰//家居"}, "category", "prod_err_field"),
+        ({"facts_faq": "能机洗吗"}, "facts_faq", "prod_err_faq"),
+        ({"facts_size_chart": "M | 170-160"}, "facts_size_chart", "prod_err_size_chart"),
+        ({"facts_size_chart": "M | 高"}, "facts_size_chart", "prod_err_size_chart"),
     ],
 )
 def test_each_wrong_field_is_named_and_nothing_is_built(
@@ -118,6 +137,7 @@ async def test_a_product_goes_from_the_form_through_review_into_the_pool(
     [made] = await products_of(client, supplier)
     assert r.headers["location"] == f"/console/products?created={made['id']}"
     assert (made["state"], made["price_min"], made["commission_bps"]) == ("in_review", 19900, 2000)
+    assert made["facts"]["faq"][0] == {"q": "能机洗吗", "a": "建议手洗，30 度以下"}
     assert sorted((s["code"], s["price"], s["available"]) for s in made["skus"]) == [
         ("PINK-L", 30990, 12),
         ("PINK-M", 29900, 30),
