@@ -197,21 +197,27 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: v[0] for k, v in parsed.items() if v}
 
 
+async def _csrf_ok(request: Request, session: AsyncSession, sent: str | None) -> bool:
+    """False when the browser has a live session whose CSRF token ``sent`` is not. Without
+    a live session it is True: the caller goes on and sends the visitor to sign in."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return True
+    try:
+        token, _ = await tenancy.resolve_token(session, cookie, kind=Via.cookie)
+    except (tenancy_errors.InvalidToken, tenancy_errors.TokenExpired):
+        return True
+    return bool(tenancy.csrf_matches(token, sent))
+
+
 async def _checked_form(
     request: Request, session: AsyncSession
 ) -> tuple[dict[str, str], HTMLResponse | None]:
     """The POSTed form, and a 403 to send instead when the browser has a live session
-    whose CSRF token the form does not carry. Without a live session the caller goes on
-    and sends the visitor to sign in."""
+    whose CSRF token the form does not carry."""
     form = await _form(request)
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie:
-        try:
-            token, _ = await tenancy.resolve_token(session, cookie, kind=Via.cookie)
-        except (tenancy_errors.InvalidToken, tenancy_errors.TokenExpired):
-            token = None
-        if token is not None and not tenancy.csrf_matches(token, form.get("csrf")):
-            return form, HTMLResponse("CSRF token missing or wrong", status_code=403)
+    if not await _csrf_ok(request, session, form.get("csrf")):
+        return form, HTMLResponse("CSRF token missing or wrong", status_code=403)
     return form, None
 
 

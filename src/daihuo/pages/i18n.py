@@ -483,6 +483,40 @@ POOL: dict[str, tuple[str, str]] = {
         "每行须为：尺码 | 身高范围 | 体重范围 | 备注，范围如 160-170",
         "Each line must be: size | height range | weight range | note, ranges like 160-170",
     ),
+    "prod_save": ("保存修改", "Save changes"),
+    "prod_done_saved": ("已保存", "Saved"),
+    "prod_done_stock": ("库存已调整", "Stock adjusted"),
+    "prod_done_image": ("图片已上传", "Image added"),
+    "prod_content_locked": (
+        "商品在售或审核中：只能修改价格、佣金和限购；修改内容请先下架",
+        "Listed or in review: only prices, commission and the limit can change; "
+        "delist it to change its content",
+    ),
+    "prod_available": ("可售", "Available"),
+    "prod_reserved": ("已预留", "Reserved"),
+    "prod_adjust": ("调整库存", "Adjust stock"),
+    "prod_adjust_go": ("调整", "Adjust"),
+    "prod_images": ("商品图片", "Images"),
+    "prod_no_images": ("还没有图片", "No images yet"),
+    "prod_image_add": (
+        "添加图片（PNG、JPEG、GIF、WebP，1 MB 以内）",
+        "Add an image (PNG, JPEG, GIF, WebP, up to 1 MB)",
+    ),
+    "prod_upload": ("上传", "Upload"),
+    "prod_err_delta": (
+        "请输入不为 0 的整数，如 +10 或 -3",
+        "Type a whole number other than 0, e.g. +10 or -3",
+    ),
+    "prod_err_too_few": ("可售库存不足，无法减少这么多", "Fewer units are available than that"),
+    "prod_err_image": (
+        "请选择 PNG、JPEG、GIF 或 WebP 图片",
+        "Choose a PNG, JPEG, GIF or WebP image",
+    ),
+    "prod_err_images": ("图片数量已达上限", "This product has as many images as it may"),
+    "prod_err_not_editable": (
+        "商品在售或审核中，不能修改内容；请先下架",
+        "Listed or in review: delist it before changing its content",
+    ),
     "prod_err_limit": ("请输入 1 到 1000000 之间的整数", "Type a whole number from 1 to 1000000"),
     "prod_err_no_sku": ("至少需要一个规格", "At least one SKU is needed"),
     "prod_err_sku_codes": (

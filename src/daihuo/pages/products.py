@@ -24,20 +24,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import UploadFile as StarletteUpload
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from daihuo.catalog import errors as catalog_errors
 from daihuo.catalog import service as catalog
-from daihuo.catalog.schemas import ProductCreate, ProductRead, Rejection
+from daihuo.catalog.schemas import (
+    ProductCreate,
+    ProductFacts,
+    ProductRead,
+    ProductUpdate,
+    Rejection,
+)
 from daihuo.core.db import commit, scope_session
 from daihuo.core.pagination import PageParams
-from daihuo.pages.console import MANY, _checked_form, _principal, _to_login, render
-from daihuo.pages.pool import percent_to_bps, yuan_to_fen
+from daihuo.pages.console import MANY, _checked_form, _csrf_ok, _principal, _to_login, render
+from daihuo.pages.pool import fen_to_yuan, percent_to_bps, yuan_to_fen
 from daihuo.tenancy.deps import get_session
 from daihuo.tenancy.domain import Permission, Principal, TenantKind
 
@@ -116,14 +125,10 @@ def parse_size_chart(text: str) -> list[dict[str, Any]]:
 FACT_TEXTS = ("material", "shipping_promise", "usage")
 
 
-def parse_product_form(
-    form: Mapping[str, str],
-) -> tuple[ProductCreate | None, dict[str, str], dict[str, str]]:
-    """The new-product form → the product to create (None when anything is wrong), the
-    values as typed, and the message key of each wrong field (keys like ``sku1_price``)."""
+def _fields(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """Every field of the product form but its SKUs → the schema's body, the values as
+    typed, and the message key of each wrong field."""
     typed = {key: form.get(key, "").strip() for key in (*TEXT_FIELDS, "commission", "limit")}
-    typed["description"] = form.get("description", "").strip()
-    typed["attributes"] = form.get("attributes", "").strip()
     errors: dict[str, str] = {}
     body: dict[str, Any] = {
         "title": typed["title"],
@@ -143,6 +148,7 @@ def parse_product_form(
         body["commission_bps"] = percent_to_bps(typed["commission"])
     except ValueError:
         errors["commission"] = "pool_err_percent"
+    body["max_per_user"] = None
     if typed["limit"]:
         if typed["limit"].isdigit() and 1 <= int(typed["limit"]) <= 1_000_000:
             body["max_per_user"] = int(typed["limit"])
@@ -164,6 +170,40 @@ def parse_product_form(
     except ValueError:
         errors["facts_size_chart"] = "prod_err_size_chart"
     body["facts"] = facts
+    return body, typed, errors
+
+
+def _schema_errors(exc: ValidationError, rows: list[int], errors: dict[str, str]) -> None:
+    """The schema's refusals → the form's field keys (SKU rows by their position)."""
+    for problem in exc.errors():
+        loc = problem["loc"]
+        if not loc:  # the schema's own checks across fields: unique SKU codes
+            key = "prod_err_sku_codes" if "SKU codes" in problem["msg"] else "prod_err_field"
+            errors.setdefault("sku0_code" if rows else "title", key)
+        elif loc[0] == "skus" and len(loc) >= 3 and isinstance(loc[1], int):
+            errors.setdefault(f"sku{rows[loc[1]]}_{loc[2]}", "prod_err_field")
+        elif loc[0] == "skus":
+            errors.setdefault("sku0_code", "prod_err_sku_codes")
+        elif loc[0] == "commission_bps":
+            errors.setdefault("commission", "pool_err_percent")
+        elif loc[0] == "max_per_user":
+            errors.setdefault("limit", "prod_err_limit")
+        elif loc[0] == "facts":
+            part = str(loc[1]) if len(loc) > 1 else "faq"
+            key = {"faq": "prod_err_faq", "size_chart": "prod_err_size_chart"}.get(
+                part, "prod_err_field"
+            )
+            errors.setdefault(f"facts_{part}", key)
+        else:
+            errors.setdefault(str(loc[0]), "prod_err_field")
+
+
+def parse_product_form(
+    form: Mapping[str, str],
+) -> tuple[ProductCreate | None, dict[str, str], dict[str, str]]:
+    """The new-product form → the product to create (None when anything is wrong), the
+    values as typed, and the message key of each wrong field (keys like ``sku1_price``)."""
+    body, typed, errors = _fields(form)
     skus: list[dict[str, Any]] = []
     rows: list[int] = []
     for i in range(SKU_ROWS):
@@ -194,28 +234,70 @@ def parse_product_form(
     try:
         return ProductCreate(**body), typed, {}
     except ValidationError as exc:
+        _schema_errors(exc, rows, errors)
+        return None, typed, errors
+
+
+def typed_from(product: ProductRead) -> dict[str, str]:
+    """A product as its edit form shows it: yuan, per cent, one pair per line."""
+    facts = product.facts
+    sizes = []
+    for r in facts.size_chart:
+        h = f"{r.height_cm[0]}-{r.height_cm[1]}" if r.height_cm else ""
+        w = f"{r.weight_kg[0]}-{r.weight_kg[1]}" if r.weight_kg else ""
+        sizes.append(f"{r.size} | {h} | {w} | {r.note}".rstrip(" |"))
+    bps = Decimal(product.commission_bps) / 100
+    return {
+        "title": product.title,
+        "category": product.category,
+        "description": product.description,
+        "attributes": "\n".join(f"{k}: {v}" for k, v in product.attributes.items()),
+        "price_min": fen_to_yuan(product.price_min),
+        "price_max": fen_to_yuan(product.price_max),
+        "commission": f"{bps.normalize():f}",
+        "limit": str(product.max_per_user or ""),
+        "facts_material": facts.material or "",
+        "facts_shipping_promise": facts.shipping_promise or "",
+        "facts_usage": facts.usage or "",
+        "facts_faq": "\n".join(f"{f.q} | {f.a}" for f in facts.faq),
+        "facts_size_chart": "\n".join(sizes),
+    }
+
+
+def parse_product_update(
+    form: Mapping[str, str], current: ProductRead
+) -> tuple[ProductUpdate | None, dict[str, str], dict[str, str]]:
+    """The edit form → the change to make: only the fields that differ from ``current``
+    (so a listed product's commercial terms can change without touching its content,
+    which only changes while it is a draft or delisted)."""
+    body, typed, errors = _fields(form)
+    if errors:
+        return None, typed, errors
+    was = {
+        "title": current.title,
+        "category": current.category,
+        "description": current.description,
+        "attributes": current.attributes,
+        "price_min": current.price_min,
+        "price_max": current.price_max,
+        "commission_bps": current.commission_bps,
+        "max_per_user": current.max_per_user,
+    }
+    try:
+        facts = ProductFacts(**body["facts"])
+    except ValidationError as exc:
         for problem in exc.errors():
-            loc = problem["loc"]
-            if not loc:  # the schema's own check across fields: unique SKU codes
-                key = "prod_err_sku_codes" if "SKU codes" in problem["msg"] else "prod_err_field"
-                errors.setdefault("sku0_code", key)
-            elif loc[0] == "skus" and len(loc) >= 3 and isinstance(loc[1], int):
-                field = {"spec": "spec", "code": "code"}.get(str(loc[2]), str(loc[2]))
-                errors.setdefault(f"sku{rows[loc[1]]}_{field}", "prod_err_field")
-            elif loc[0] == "skus":
-                errors.setdefault("sku0_code", "prod_err_sku_codes")
-            elif loc[0] == "commission_bps":
-                errors.setdefault("commission", "pool_err_percent")
-            elif loc[0] == "max_per_user":
-                errors.setdefault("limit", "prod_err_limit")
-            elif loc[0] == "facts":
-                part = str(loc[1]) if len(loc) > 1 else "faq"
-                key = {"faq": "prod_err_faq", "size_chart": "prod_err_size_chart"}.get(
-                    part, "prod_err_field"
-                )
-                errors.setdefault(f"facts_{part}", key)
-            else:
-                errors.setdefault(str(loc[0]), "prod_err_field")
+            part = str(problem["loc"][0]) if problem["loc"] else "size_chart"
+            key = {"faq": "prod_err_faq", "size_chart": "prod_err_size_chart"}.get(part)
+            errors.setdefault(f"facts_{part}", key or "prod_err_field")
+        return None, typed, errors
+    changed: dict[str, Any] = {k: v for k, v in body.items() if k in was and v != was[k]}
+    if facts != current.facts:
+        changed["facts"] = facts
+    try:
+        return ProductUpdate(**changed), typed, {}
+    except ValidationError as exc:
+        _schema_errors(exc, [], errors)
         return None, typed, errors
 
 
@@ -380,6 +462,169 @@ async def delist(
 ) -> Response:
     """Take a listed product out of the supply pool."""
     return await _supplier_act(request, session, product_id, "delist")
+
+
+# --- one product: edit, stock, images --------------------------------------------------
+
+
+async def _edit_page(
+    request: Request,
+    session: AsyncSession,
+    principal: Principal,
+    product: ProductRead,
+    *,
+    status_code: int = 200,
+    typed: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+    notice: str | None = None,
+) -> HTMLResponse:
+    return render(
+        request,
+        "console/product_edit.html",
+        status_code=status_code,
+        principal=principal,
+        product=product,
+        typed=typed or typed_from(product),
+        errors=errors or {},
+        notice=notice or request.query_params.get("done"),
+        may_write=_may_write(principal),
+        content_editable=product.state.value in ("draft", "delisted"),
+    )
+
+
+async def _own(
+    request: Request, session: AsyncSession, product_id: str, *, write: bool
+) -> tuple[Principal, ProductRead] | Response:
+    principal = await _principal(request, session)
+    if principal is None:
+        return _to_login(request)
+    refused = _supplier_refused(request, principal, write=write)
+    if refused is not None:
+        return refused
+    try:
+        return principal, await catalog.get_product(session, principal, product_id)
+    except catalog_errors.ProductNotFound:
+        return render(
+            request, "console/message.html", principal=principal, status_code=404,
+            message="prod_err_gone",
+        )  # fmt: skip
+
+
+@router.get("/products/{product_id}", response_class=HTMLResponse)
+async def product_page(
+    request: Request, product_id: ProductKey, session: AsyncSession = Depends(get_session)
+) -> Response:
+    """One product: its fields to edit, its SKUs' stock, its images."""
+    found = await _own(request, session, product_id, write=False)
+    if not isinstance(found, tuple):
+        return found
+    return await _edit_page(request, session, *found)
+
+
+@router.post("/products/{product_id}/edit", response_class=HTMLResponse)
+async def edit_product(
+    request: Request, product_id: ProductKey, session: AsyncSession = Depends(get_session)
+) -> Response:
+    """Save the changed fields: commercial terms any time, content while draft or delisted."""
+    form, forged = await _checked_form(request, session)
+    if forged is not None:
+        return forged
+    found = await _own(request, session, product_id, write=True)
+    if not isinstance(found, tuple):
+        return found
+    principal, product = found
+    change, typed, errors = parse_product_update(form, product)
+    if change is None:
+        return await _edit_page(
+            request, session, principal, product, status_code=422, typed=typed, errors=errors
+        )
+    try:
+        await catalog.update_product(session, principal, product_id, change)
+        await commit(session)
+    except catalog_errors.ProductNotEditable:
+        await session.rollback()
+        errors = {"title": "prod_err_not_editable"}
+    except (catalog_errors.PriceOutOfRange, catalog_errors.InvalidPriceRange):
+        await session.rollback()
+        errors = {"price_min": "prod_err_prices"}
+    if errors:
+        return await _edit_page(
+            request, session, principal, product, status_code=409, typed=typed, errors=errors
+        )
+    return RedirectResponse(f"/console/products/{product_id}?done=saved", status_code=303)
+
+
+@router.post("/products/{product_id}/skus/{sku_id}/stock", response_class=HTMLResponse)
+async def adjust_stock(
+    request: Request,
+    product_id: ProductKey,
+    sku_id: ProductKey,
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """Add units to a SKU's stock (or remove them: never below what is available)."""
+    form, forged = await _checked_form(request, session)
+    if forged is not None:
+        return forged
+    found = await _own(request, session, product_id, write=True)
+    if not isinstance(found, tuple):
+        return found
+    principal, product = found
+    text = form.get("delta", "").strip().replace("＋", "+").replace("－", "-")
+    error: str | None = None
+    if not re.fullmatch(r"[+-]?\d{1,9}", text) or int(text) == 0:
+        error = "prod_err_delta"
+    else:
+        try:
+            await catalog.adjust_stock(session, principal, product_id, sku_id, int(text))
+            await commit(session)
+        except catalog_errors.InsufficientStock:
+            error = "prod_err_too_few"
+        except catalog_errors.SkuNotFound:
+            error = "prod_err_gone"
+    if error is not None:
+        await session.rollback()
+        return await _edit_page(
+            request, session, principal, product, status_code=422, errors={f"stock_{sku_id}": error}
+        )
+    return RedirectResponse(f"/console/products/{product_id}?done=stock", status_code=303)
+
+
+@router.post("/products/{product_id}/images", response_class=HTMLResponse)
+async def upload_image(
+    request: Request, product_id: ProductKey, session: AsyncSession = Depends(get_session)
+) -> Response:
+    """Add an image (PNG, JPEG, GIF or WebP, told by its bytes, not its name)."""
+    found = await _own(request, session, product_id, write=True)
+    if not isinstance(found, tuple):
+        return found
+    principal, product = found
+    token, data = "", b""
+    try:
+        # ``async with`` closes the upload's spooled file however this ends.
+        async with request.form(max_files=1, max_fields=4) as form:
+            token = str(form.get("csrf", ""))
+            upload = form.get("image")
+            data = await upload.read() if isinstance(upload, StarletteUpload) else b""
+    except StarletteHTTPException:  # a malformed multipart body (Starlette's 400)
+        pass
+    if not await _csrf_ok(request, session, token):
+        return HTMLResponse("CSRF token missing or wrong", status_code=403)
+    error: str | None = None
+    try:
+        await catalog.add_image(session, principal, request.app.state.storage, product_id, data)
+        await commit(session)
+    except (catalog_errors.UnsupportedImage, catalog_errors.EmptyImage):
+        error = "prod_err_image"
+    except catalog_errors.TooManyImages:
+        error = "prod_err_images"
+    except catalog_errors.ProductNotEditable:
+        error = "prod_err_not_editable"
+    if error is not None:
+        await session.rollback()
+        return await _edit_page(
+            request, session, principal, product, status_code=422, errors={"image": error}
+        )
+    return RedirectResponse(f"/console/products/{product_id}?done=image", status_code=303)
 
 
 # --- the platform's review queue -----------------------------------------------------------
