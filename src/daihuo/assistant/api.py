@@ -5,3 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 router = APIRouter(prefix="/api/v1", tags=["assistant"])
+
+# Selection (选品): its routes live in their own module.
+from daihuo.assistant import selection_api  # noqa: E402
+
+router.include_router(selection_api.router)
