@@ -10,8 +10,9 @@ tuned to one seed):
 * **train** on sales before week ``split``; **test** on the products each merchant first
   sold in week ``split`` or later (never sold in train by it), the relevance of such a
   product its test GMV;
-* each ranker returns 10 eligible products the merchant had not sold in train; the
-  **popularity baseline** ranks by platform GMV in train, measured in the same run;
+* each ranker returns 10 eligible products the merchant had not sold in train; two
+  baselines, measured in the same run: **popularity** ranks by platform GMV in train
+  (the ``recommend.popularity`` baseline), **reach** by how many merchants sold it;
 * **NDCG@10** with graded gain ``log2(1 + test GMV in yuan)`` (scikit-learn's
   ``ndcg_score``), **recall@10** the share of the merchant's new products in the ten;
   averaged over merchants with at least one new product in test;
@@ -35,6 +36,7 @@ from sklearn.metrics import ndcg_score
 from daihuo.assistant import history, recommend
 
 K = 10
+RANKERS = ("model", "pop", "reach")
 SEEDS = (1, 2, 3, 4, 5)
 SPLIT = 9
 
@@ -70,9 +72,12 @@ def evaluate_seed(seed: int, *, split: int = SPLIT, **kwargs: Any) -> dict[str, 
             per_product[p] = math.log2(1 + per_product[p] / 100)
     model = recommend.fit(train, h.products)
     out: dict[str, dict[str, list[float]]] = {
-        group: {"model_ndcg": [], "model_recall": [], "pop_ndcg": [], "pop_recall": []}
+        group: {f"{name}_{m}": [] for name in RANKERS for m in ("ndcg", "recall")}
         for group in ("warm", "cold")
     }
+    reach: dict[str, set[str]] = {}
+    for s in train:
+        reach.setdefault(s.product, set()).add(s.merchant)
     for who in h.merchants:
         got = gains.get(who.id)
         if not got:
@@ -80,7 +85,14 @@ def evaluate_seed(seed: int, *, split: int = SPLIT, **kwargs: Any) -> dict[str, 
         group = "warm" if who.id in sold_before else "cold"
         picks = [r.product_id for r in model.recommend(who.id, limit=K, categories=who.categories)]
         base = recommend.popularity(train, h.products, who.id, limit=K)
-        for name, ranked in (("model", picks), ("pop", base)):
+        unsold = [
+            p.product_id
+            for p in h.products
+            if p.eligible and p.product_id not in sold_before.get(who.id, set())
+        ]
+        unsold.sort(key=lambda p: (-len(reach.get(p, ())), p))
+        rankings = {"model": picks, "pop": base, "reach": unsold[:K]}
+        for name, ranked in rankings.items():
             ndcg, recall = _metrics(ranked, got)
             out[group][f"{name}_ndcg"].append(ndcg)
             out[group][f"{name}_recall"].append(recall)
@@ -96,7 +108,8 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for group in ("warm", "cold"):
         out[group] = {}
-        for key in ("model_ndcg", "pop_ndcg", "model_recall", "pop_recall", "merchants"):
+        keys = [f"{n}_{m}" for m in ("ndcg", "recall") for n in RANKERS] + ["merchants"]
+        for key in keys:
             values = [r[group][key] for r in runs if r[group][key] is not None]
             out[group][key] = {
                 "mean": round(statistics.fmean(values), 4) if values else None,
@@ -104,6 +117,9 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
                 "min": round(min(values), 4) if values else None,
                 "max": round(max(values), 4) if values else None,
             }
+        wins = [r[group]["model_ndcg"] > max(r[group]["pop_ndcg"], r[group]["reach_ndcg"])
+                for r in runs if r[group]["model_ndcg"] is not None]  # fmt: skip
+        out[group]["model_beats_both_baselines"] = f"{sum(wins)}/{len(wins)} seeds"
     return out
 
 
@@ -130,7 +146,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"  {group:4} ({g['merchants']['mean']:.0f} merchants/seed): "
             f"{label} {g['model_ndcg']['mean']:.3f} ± {g['model_ndcg']['std']:.3f} / "
             f"{g['model_recall']['mean']:.3f}   popularity {g['pop_ndcg']['mean']:.3f} "
-            f"± {g['pop_ndcg']['std']:.3f} / {g['pop_recall']['mean']:.3f}"
+            f"± {g['pop_ndcg']['std']:.3f} / {g['pop_recall']['mean']:.3f}   reach "
+            f"{g['reach_ndcg']['mean']:.3f} ± {g['reach_ndcg']['std']:.3f} / "
+            f"{g['reach_recall']['mean']:.3f}   (beats both: {g['model_beats_both_baselines']})"
         )
     print(f"wrote {path}")
 
