@@ -38,6 +38,7 @@ Privacy (what a merchant may learn from other merchants' sales)
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -160,6 +161,21 @@ class Recommender:
         for m, p in cells:
             self._sold_by.setdefault(m, set()).add(p)
         self._platform_cache: dict[str, tuple[int, float | None]] = {}
+        # Eligible products, in id order: with platform sales ("warm", ranked by the model)
+        # and without (ranked by the new-product key: commission, then id).
+        eligible = [p for p in self.items if p in self.facts and self.facts[p].eligible]
+        self._warm_items = [p for p in eligible if p in self._sellers]
+        self._new_items = sorted(
+            (p for p in eligible if p not in self._sellers),
+            key=lambda p: (-self.facts[p].commission_bps, p),
+        )
+        self._is_warm = np.zeros(len(self.items), dtype=bool)
+        self._is_warm[[self._i_index[p] for p in self._warm_items]] = True
+        self._blocked = np.flatnonzero(~self._is_warm)
+        self._cold_cache: list[str] | None = None
+        self._value: dict[str, float] = {}
+        self._category_cache: dict[str, dict[str, list[str]]] = {}
+        self._rank_cache: dict[str, dict[str, int]] = {}
         self._model = self._fit() if len(self.merchants) >= 2 else None
 
     def _fit(self) -> object:
@@ -188,7 +204,7 @@ class Recommender:
         when at least MIN_GROUP of them have viewers known."""
         sellers = [(m, g) for m, g in self._sellers.get(product, []) if among is None or m in among]
         known = [g for _, g in sellers if g is not None]
-        med = float(np.median(known)) if len(known) >= MIN_GROUP else None
+        med = statistics.median(known) if len(known) >= MIN_GROUP else None
         return len(sellers), med
 
     def _platform(self, product: str) -> tuple[int, float | None]:
@@ -203,7 +219,7 @@ class Recommender:
         """Median GPM (over every seller with viewers known, even fewer than MIN_GROUP:
         the figure ranks, it is not shown) times the commission rate."""
         known = [g for _, g in self._sellers.get(product, []) if g is not None]
-        med = float(np.median(known)) if known else 0.0
+        med = statistics.median(known) if known else 0.0
         return med * self.facts[product].commission_bps / 10_000
 
     def _commission_reason(self, product: str) -> Reason:
@@ -226,31 +242,61 @@ class Recommender:
 
     # --- ranking --------------------------------------------------------------------------
 
-    def _candidates(self, merchant: str) -> tuple[list[str], list[str]]:
-        """Eligible products the merchant has not sold: (with platform sales, without)."""
-        sold = self._sold_by.get(merchant, set())
-        warm: list[str] = []
-        new: list[str] = []
-        for p in self.items:
-            f = self.facts.get(p)
-            if f is None or not f.eligible or p in sold:
-                continue
-            (warm if p in self._sellers else new).append(p)
-        return warm, new
+    def _ordered(
+        self, name: str, order: list[str], categories: frozenset[str], skip: set[str], limit: int
+    ) -> list[str]:
+        """The first ``limit`` of ``order`` not in ``skip``, those in ``categories`` first
+        (each group keeps the order's ranking)."""
+        first: list[str] = []
+        if categories:
+            by_category = self._by_category(name, order)
+            for c in sorted(categories):
+                first += by_category.get(c, [])
+            rank = self._rank_of(name, order)
+            first.sort(key=rank.__getitem__)
+            first = [p for p in first if p not in skip][:limit]
+        rest: list[str] = []
+        for p in order:
+            if len(first) + len(rest) >= limit:
+                break
+            if p not in skip and self.facts[p].category not in categories:
+                rest.append(p)
+        return first + rest
 
-    def _new_products(
-        self, new: list[str], categories: frozenset[str], limit: int
-    ) -> list[Recommendation]:
-        ranked = sorted(
-            new,
-            key=lambda p: (
-                self.facts[p].category not in categories,
-                -self.facts[p].commission_bps,
-                p,
-            ),
-        )
+    def _by_category(self, name: str, order: list[str]) -> dict[str, list[str]]:
+        got = self._category_cache.get(name)
+        if got is None:
+            got = {}
+            for p in order:
+                got.setdefault(self.facts[p].category, []).append(p)
+            self._category_cache[name] = got
+        return got
+
+    def _rank_of(self, name: str, order: list[str]) -> dict[str, int]:
+        got = self._rank_cache.get(name)
+        if got is None:
+            got = self._rank_cache[name] = {p: i for i, p in enumerate(order)}
+        return got
+
+    def _cold_order(self) -> list[str]:
+        """Products with sales, by the cold-start key (computed once per fit)."""
+        if self._cold_cache is None:
+            value = {p: self._expected_commission(p) for p in self._warm_items}
+            self._cold_cache = sorted(
+                self._warm_items,
+                key=lambda p: (
+                    -value[p],
+                    -self._platform(p)[0],
+                    -self.facts[p].commission_bps,
+                    p,
+                ),
+            )
+            self._value = value
+        return self._cold_cache
+
+    def _new_products(self, categories: frozenset[str], limit: int) -> list[Recommendation]:
         out = []
-        for p in ranked[:limit]:
+        for p in self._ordered("new", self._new_items, categories, set(), limit):
             f = self.facts[p]
             out.append(
                 Recommendation(
@@ -277,23 +323,11 @@ class Recommender:
             )
         return out
 
-    def _cold(
-        self, warm: list[str], new: list[str], categories: frozenset[str], limit: int
-    ) -> list[Recommendation]:
-        value = {p: self._expected_commission(p) for p in warm}
-        count = {p: self._platform(p)[0] for p in warm}
-        ranked = sorted(
-            warm,
-            key=lambda p: (
-                self.facts[p].category not in categories,
-                -value[p],
-                -count[p],
-                -self.facts[p].commission_bps,
-                p,
-            ),
-        )
+    def _cold(self, merchant: str, categories: frozenset[str], limit: int) -> list[Recommendation]:
+        order = self._cold_order()
         out = []
-        for p in ranked[:limit]:
+        sold = self._sold_by.get(merchant, set())
+        for p in self._ordered("cold", order, categories, sold, limit):
             f = self.facts[p]
             n, med = self._platform(p)
             why = (
@@ -311,7 +345,7 @@ class Recommender:
             out.append(
                 Recommendation(
                     product_id=p,
-                    score=round(value[p], 4),
+                    score=round(self._value[p], 4),
                     cold_start=True,
                     reasons=(
                         Reason("cold_start", why, why_en),
@@ -328,7 +362,7 @@ class Recommender:
                 )
             )
         if len(out) < limit:
-            out += self._new_products(new, categories, limit - len(out))
+            out += self._new_products(categories, limit - len(out))
         return out
 
     def similar_merchants(self, merchant: str) -> set[str]:
@@ -345,21 +379,23 @@ class Recommender:
     ) -> list[Recommendation]:
         """Ranked picks for ``merchant``: ALS when it has sales, else the cold-start rule."""
         cats = frozenset(categories)
-        warm, new = self._candidates(merchant)
         if limit <= 0:
             return []
         if self._model is None or merchant not in self._m_index:
-            return self._cold(warm, new, cats, limit)
+            return self._cold(merchant, cats, limit)
         uid = self._m_index[merchant]
+        row = self.matrix[uid]
+        # Candidates: eligible products with sales (filter_items blocks the others), minus
+        # the merchant's own (filter_already_liked_items, its row of the matrix).
+        open_count = len(self._warm_items) - int(self._is_warm[row.indices].sum())
         out: list[Recommendation] = []
-        if warm:
-            allowed = np.array([self._i_index[p] for p in warm], dtype=np.int64)
+        if open_count > 0:
             ids, scores = self._model.recommend(  # type: ignore[attr-defined]
                 uid,
-                self.matrix[uid],
-                N=min(limit, len(warm)),
-                filter_already_liked_items=False,
-                items=allowed,
+                row,
+                N=min(limit, open_count),
+                filter_already_liked_items=True,
+                filter_items=self._blocked,
             )
             near = self.similar_merchants(merchant)
             pairs = sorted(
@@ -369,7 +405,7 @@ class Recommender:
             for p, s in pairs:
                 out.append(self._warm_pick(p, s, near))
         if len(out) < limit:
-            out += self._new_products(new, cats, limit - len(out))
+            out += self._new_products(cats, limit - len(out))
         return out
 
     def _warm_pick(self, p: str, score: float, near: set[str]) -> Recommendation:
