@@ -21,6 +21,7 @@ tenant may ask (403 wrong-tenant-kind for suppliers and the platform).
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -99,6 +100,16 @@ async def _showcase(session: AsyncSession, ctx: Principal) -> set[str]:
     return out
 
 
+@functools.lru_cache(maxsize=4)
+def _fitted(
+    sales: tuple[recommend.Sale, ...], facts: tuple[recommend.ProductFacts, ...]
+) -> recommend.Recommender:
+    """The fit for exactly these inputs, reused while they do not change (a merchant's
+    staff reloading, or merchants with the same commission rates: the facts carry each
+    merchant's own rates, so those with overrides get their own fit)."""
+    return recommend.fit(sales, facts)
+
+
 def to_sales(rows: Sequence[pairs.PairSales]) -> list[recommend.Sale]:
     """The event store's rows as the recommender's input (refund-adjusted GMV)."""
     return [
@@ -145,7 +156,7 @@ async def recommendations(
     cold = not any(s.merchant == merchant and s.orders > 0 for s in sales)
 
     def rank() -> list[recommend.Recommendation]:
-        model = recommend.fit(sales, facts)
+        model = _fitted(tuple(sales), tuple(facts))
         return model.recommend(merchant, limit=limit, categories=categories)
 
     picks = await asyncio.to_thread(rank)
