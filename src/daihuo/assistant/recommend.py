@@ -22,17 +22,20 @@ Which products are ranked (invariants)
 
 Cold start (a merchant with no sales yet), documented rule
     Expected commission per thousand viewers: the product's platform median GPM (GMV per
-    thousand viewers, over the merchants that sold it with viewers known) times its
-    commission rate. Products in the merchant's chosen categories (e.g. its showcase's)
-    come first; within a group, higher expected commission first, then more merchants
-    that sold it, then the higher commission rate. Never-sold products follow, by
-    category match and commission rate. Every such pick carries a ``cold_start`` reason.
+    thousand viewers, over the merchants that sold it with viewers known, at least
+    :data:`MIN_GROUP` of them, else 0) times its commission rate. Products in the
+    merchant's chosen categories (e.g. its showcase's) come first; within a group,
+    higher expected commission first, then more merchants that sold it, then the higher
+    commission rate. Never-sold products follow, by category match and commission rate.
+    Every such pick carries a ``cold_start`` reason.
 
 Privacy (what a merchant may learn from other merchants' sales)
     Only aggregates over other merchants, never an identity and never one merchant's
     figures: a count of merchants, and a median GPM only when at least
     :data:`MIN_GROUP` merchants contribute to it (below that, the reason gives the count
-    alone). Figures of the merchant's own sales are not shown back in reasons.
+    alone). Scores follow the same rule: the cold-start score is built from such medians
+    only, and an ALS score is a model affinity, not anyone's figure. Figures of the
+    merchant's own sales are not shown back in reasons.
 """
 
 from __future__ import annotations
@@ -216,11 +219,11 @@ class Recommender:
         return got
 
     def _expected_commission(self, product: str) -> float:
-        """Median GPM (over every seller with viewers known, even fewer than MIN_GROUP:
-        the figure ranks, it is not shown) times the commission rate."""
-        known = [g for _, g in self._sellers.get(product, []) if g is not None]
-        med = statistics.median(known) if known else 0.0
-        return med * self.facts[product].commission_bps / 10_000
+        """The platform median GPM times the commission rate; 0 when fewer than MIN_GROUP
+        merchants with viewers known sold it — the cold-start score is shown, and a
+        median of one or two merchants would be their own figure (and a noisy one)."""
+        _, med = self._platform(product)
+        return (med or 0.0) * self.facts[product].commission_bps / 10_000
 
     def _commission_reason(self, product: str) -> Reason:
         f = self.facts[product]

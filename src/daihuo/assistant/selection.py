@@ -34,6 +34,7 @@ from daihuo.assistant import recommend
 from daihuo.catalog import service as catalog
 from daihuo.catalog.schemas import PoolProduct, PoolQuery
 from daihuo.core.clock import utcnow
+from daihuo.core.errors import ServiceUnavailable
 from daihuo.core.pagination import PageParams
 from daihuo.core.warehouse import Warehouse
 from daihuo.tenancy.domain import Principal, TenantKind
@@ -43,6 +44,10 @@ POOL_PAGE: Final = 200
 MOST_POOL: Final = 20_000  # products read from the pool per request
 MOST_SHOWCASE: Final = 2_000
 MAX_LIMIT: Final = 50
+
+
+class SelectionUnavailable(ServiceUnavailable):
+    slug, title = "selection-unavailable", "Recommendations are unavailable on this event store"
 
 
 class ReasonRead(BaseModel):
@@ -136,9 +141,14 @@ async def recommendations(
     pool = await _pool(session, ctx)
     showcase = await _showcase(session, ctx)
     since_ms = int((utcnow() - timedelta(days=HISTORY_DAYS)).timestamp() * 1000)
-    rows = await asyncio.to_thread(
-        lambda: pairs.merchant_product_sales(warehouse, since_ms=since_ms)
-    )
+    try:
+        rows = await asyncio.to_thread(
+            lambda: pairs.merchant_product_sales(warehouse, since_ms=since_ms)
+        )
+    except TypeError as exc:  # analytics' DuckDB SQL; a ClickHouse store has none yet
+        raise SelectionUnavailable(
+            "Recommendations read the DuckDB event store; this server uses another."
+        ) from exc
     by_id = {p.id: p for p in pool}
     facts = [
         recommend.ProductFacts(

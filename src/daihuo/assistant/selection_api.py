@@ -23,7 +23,10 @@ def get_sink(request: Request) -> EventSink:
     return sink
 
 
-@router.get("/assistant/recommendations", responses=problems(*AUTH, *catalog_errors.DENIED))
+@router.get(
+    "/assistant/recommendations",
+    responses=problems(*AUTH, *catalog_errors.DENIED, selection.SelectionUnavailable),
+)
 async def recommendations(
     limit: int = Query(10, ge=1, le=selection.MAX_LIMIT),
     principal: Principal = Depends(require(Permission.pool_read)),

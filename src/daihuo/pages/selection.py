@@ -39,6 +39,6 @@ async def picks(
     sink: EventSink = request.app.state.event_sink
     try:
         got = await selection.recommendations(session, principal, sink.flushed(), limit=SHOWN)
-    except TypeError:  # the recommender reads the DuckDB event store only
+    except selection.SelectionUnavailable:  # the recommender reads DuckDB only
         return []
     return got.items

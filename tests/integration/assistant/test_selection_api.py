@@ -14,6 +14,7 @@ from daihuo.analytics import cross, pairs
 from tests.conftest import client_for, make_settings
 from tests.fixtures import Account, create_user
 from tests.integration.orders.shop import FAST, create_listed_product, create_platform_admin
+from tests.integration.pages.test_console_pages import sign_in
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
 PATH = "/api/v1/assistant/recommendations"
@@ -162,3 +163,19 @@ async def test_pair_totals_equal_the_cross_session_report(
         by_product = {p: s.net_gmv for p, s in report.products}
         for product in ("pa", "pb"):
             assert sum(r.net_gmv for r in rows if r.product == product) == by_product[product]
+
+
+async def test_on_a_chdb_event_store_the_api_says_unavailable_and_the_pool_page_still_works(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(
+        database_url, tmp_path, warehouse_url=f"chdb:///{tmp_path / 'store'}", **FAST
+    )
+    app = client_for(settings)
+    async with app as client:
+        merchant = await create_user(client, label="m", tenant_kind="merchant")
+        r = await client.get(PATH, headers=merchant.headers)
+        assert r.status_code == 503 and r.json()["type"].endswith("selection-unavailable")
+        assert (await sign_in(client, merchant.email)).status_code == 303
+        r = await client.get("/console/pool")
+        assert r.status_code == 200 and 'data-testid="recommended"' not in r.text

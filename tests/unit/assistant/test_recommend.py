@@ -3,7 +3,8 @@ determinism."""
 
 from __future__ import annotations
 
-import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -13,6 +14,7 @@ from daihuo.assistant import history, recommend_eval
 from daihuo.assistant.recommend import (
     MIN_GROUP,
     ProductFacts,
+    Recommendation,
     Sale,
     fit,
     popularity,
@@ -88,15 +90,38 @@ def test_reasons_name_similar_merchants_with_their_median_gpm() -> None:
     assert top.figures["similar_median_gpm"] == 20_000 + 1000 * j
 
 
-def test_median_figures_need_at_least_min_group_merchants() -> None:
-    sales = [_sale("x", "P", 50_000), _sale("y", "P", 70_000), _sale("x", "Q"), _sale("me", "Q")]
+def _everything_shown(picks: list[Recommendation]) -> str:
+    return " ".join(
+        f"{r.product_id} {r.score} {r.figures} " + " ".join(x.zh + x.en for x in r.reasons)
+        for r in picks
+    )
+
+
+def test_two_merchants_figures_are_never_shown_or_scored() -> None:
+    sales = [
+        _sale("secret_shop_x", "P", 50_000),
+        _sale("secret_shop_y", "P", 70_000),
+        _sale("secret_shop_x", "Q"),
+        _sale("me", "Q"),
+    ]
     products = [_facts("P"), _facts("Q")]
-    pick = recommend(sales, products, "me", limit=1)[0]
-    assert pick.product_id == "P"
-    assert pick.figures["merchants_sold"] == 2
-    assert pick.figures["median_gpm"] is None  # two merchants: no figure of theirs shown
-    text = " ".join(r.zh + r.en for r in pick.reasons)
-    assert "GPM" not in text and "x" not in re.sub(r"[a-z ]+merchants|[a-z]", "", text)
+    warm = recommend(sales, products, "me", limit=1)
+    assert warm[0].product_id == "P"
+    assert warm[0].figures["merchants_sold"] == 2
+    assert warm[0].figures["median_gpm"] is None  # two merchants: no figure of theirs
+    cold = recommend(sales, products, "newcomer", limit=2)
+    assert {p.product_id for p in cold} == {"P", "Q"} and all(p.score == 0 for p in cold)
+    shown = _everything_shown(warm + cold)
+    assert "secret_shop" not in shown and "GPM" not in shown
+    # Their GPMs (50,000 and 70,000 fen per 1,000 viewers; 60,000 the median) nowhere.
+    for figure in ("500.00", "700.00", "600.00", "50000", "70000", "60000"):
+        assert figure not in shown.replace(",", "")
+
+
+def test_three_merchants_make_a_median_that_may_be_shown() -> None:
+    sales = [_sale(f"shop_{i}", "P", 10_000 * (i + 1)) for i in range(MIN_GROUP)]
+    pick = recommend(sales, [_facts("P")], "newcomer", limit=1)[0]
+    assert pick.figures["median_gpm"] == 20_000 and "中位 GPM ¥200.00" in pick.reasons[1].zh
 
 
 def test_cold_start_prefers_chosen_categories_by_expected_commission() -> None:
@@ -135,6 +160,25 @@ def test_same_input_gives_the_same_ranking_and_figures() -> None:
     again = fit(list(reversed(h.sales)), list(reversed(h.products)))  # order-free
     for m in h.merchants[:10]:
         assert first.recommend(m.id, limit=10) == again.recommend(m.id, limit=10)
+
+
+_RUN = """
+from daihuo.assistant import history
+from daihuo.assistant.recommend import fit
+h = history.simulate(5, merchants=30, products=120, weeks=5)
+model = fit(h.sales, h.products)
+print([(r.product_id, r.score, r.figures) for m in h.merchants for r in model.recommend(m.id)])
+"""
+
+
+def test_two_processes_rank_the_same() -> None:
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", _RUN], capture_output=True, text=True, check=True
+        ).stdout
+        for _ in range(2)
+    }
+    assert len(outputs) == 1 and len(next(iter(outputs))) > 1000
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
