@@ -202,20 +202,26 @@ class Recommender:
 
     # --- figures --------------------------------------------------------------------------
 
-    def _group_figures(self, product: str, among: set[str] | None) -> tuple[int, float | None]:
+    def group_figures(
+        self, product: str, among: set[str] | None, *, least: int = MIN_GROUP
+    ) -> tuple[int, float | None]:
         """How many merchants (of ``among``, or all) sold ``product``, and their median GPM
-        when at least MIN_GROUP of them have viewers known."""
+        when at least ``least`` of them have viewers known (MIN_GROUP for anything shown)."""
         sellers = [(m, g) for m, g in self._sellers.get(product, []) if among is None or m in among]
         known = [g for _, g in sellers if g is not None]
-        med = statistics.median(known) if len(known) >= MIN_GROUP else None
+        med = statistics.median(known) if known and len(known) >= least else None
         return len(sellers), med
+
+    def sold_by(self, merchant: str) -> frozenset[str]:
+        """The products ``merchant`` has sold (in this snapshot)."""
+        return frozenset(self._sold_by.get(merchant, ()))
 
     def _platform(self, product: str) -> tuple[int, float | None]:
         """Platform figures of a product (only ever asked for products the merchant has
         not sold, so they are other merchants' figures)."""
         got = self._platform_cache.get(product)
         if got is None:
-            got = self._platform_cache[product] = self._group_figures(product, None)
+            got = self._platform_cache[product] = self.group_figures(product, None)
         return got
 
     def _expected_commission(self, product: str) -> float:
@@ -386,34 +392,39 @@ class Recommender:
             return []
         if self._model is None or merchant not in self._m_index:
             return self._cold(merchant, cats, limit)
+        near = self.similar_merchants(merchant)
+        out = [self._warm_pick(p, sc, near) for p, sc in self.als_candidates(merchant, limit)]
+        if len(out) < limit:
+            out += self._new_products(cats, limit - len(out))
+        return out
+
+    def als_candidates(self, merchant: str, n: int) -> list[tuple[str, float]]:
+        """The merchant's top ``n`` eligible unsold products with sales, by ALS score
+        (ties by id); empty for a merchant the model does not know."""
+        if self._model is None or merchant not in self._m_index or n <= 0:
+            return []
         uid = self._m_index[merchant]
         row = self.matrix[uid]
         # Candidates: eligible products with sales (filter_items blocks the others), minus
         # the merchant's own (filter_already_liked_items, its row of the matrix).
         open_count = len(self._warm_items) - int(self._is_warm[row.indices].sum())
-        out: list[Recommendation] = []
-        if open_count > 0:
-            ids, scores = self._model.recommend(  # type: ignore[attr-defined]
-                uid,
-                row,
-                N=min(limit, open_count),
-                filter_already_liked_items=True,
-                filter_items=self._blocked,
-            )
-            near = self.similar_merchants(merchant)
-            pairs = sorted(
-                ((self.items[int(i)], float(s)) for i, s in zip(ids, scores, strict=True)),
-                key=lambda t: (-round(t[1], 6), t[0]),
-            )
-            for p, s in pairs:
-                out.append(self._warm_pick(p, s, near))
-        if len(out) < limit:
-            out += self._new_products(cats, limit - len(out))
-        return out
+        if open_count <= 0:
+            return []
+        ids, scores = self._model.recommend(  # type: ignore[attr-defined]
+            uid,
+            row,
+            N=min(n, open_count),
+            filter_already_liked_items=True,
+            filter_items=self._blocked,
+        )
+        return sorted(
+            ((self.items[int(i)], float(s)) for i, s in zip(ids, scores, strict=True)),
+            key=lambda t: (-round(t[1], 6), t[0]),
+        )
 
     def _warm_pick(self, p: str, score: float, near: set[str]) -> Recommendation:
         f = self.facts[p]
-        k, k_med = self._group_figures(p, near)
+        k, k_med = self.group_figures(p, near)
         n, med = self._platform(p)
         reasons: list[Reason] = []
         if k and k_med is not None:

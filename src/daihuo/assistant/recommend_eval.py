@@ -27,16 +27,18 @@ import json
 import math
 import statistics
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.metrics import ndcg_score
 
-from daihuo.assistant import history, recommend
+from daihuo.assistant import history, recommend, rerank
 
 K = 10
-RANKERS = ("model", "pop", "reach")
+RANKERS = ("model", "pop", "reach", "rerank")
+LABEL_WEEKS = 3  # the re-ranker's labels: the last weeks of the training period
 SEEDS = (1, 2, 3, 4, 5)
 SPLIT = 9
 
@@ -71,6 +73,10 @@ def evaluate_seed(seed: int, *, split: int = SPLIT, **kwargs: Any) -> dict[str, 
         for p in per_product:
             per_product[p] = math.log2(1 + per_product[p] / 100)
     model = recommend.fit(train, h.products)
+    reranker = rerank.Reranker.train(
+        train, h.products, label_from=history.START + timedelta(weeks=split - LABEL_WEEKS)
+    )
+    profiles = rerank.Profiles(model)
     out: dict[str, dict[str, list[float]]] = {
         group: {f"{name}_{m}": [] for name in RANKERS for m in ("ndcg", "recall")}
         for group in ("warm", "cold")
@@ -92,6 +98,8 @@ def evaluate_seed(seed: int, *, split: int = SPLIT, **kwargs: Any) -> dict[str, 
         ]
         unsold.sort(key=lambda p: (-len(reach.get(p, ())), p))
         rankings = {"model": picks, "pop": base, "reach": unsold[:K]}
+        if group == "warm" and reranker is not None:
+            rankings["rerank"] = reranker.rank(model, profiles, who.id, K)
         for name, ranked in rankings.items():
             ndcg, recall = _metrics(ranked, got)
             out[group][f"{name}_ndcg"].append(ndcg)
@@ -150,6 +158,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"{g['reach_ndcg']['mean']:.3f} ± {g['reach_ndcg']['std']:.3f} / "
             f"{g['reach_recall']['mean']:.3f}   (beats both: {g['model_beats_both_baselines']})"
         )
+        if g["rerank_ndcg"]["mean"] is not None:
+            print(
+                f"       ALS + LambdaRank re-ranker {g['rerank_ndcg']['mean']:.3f} ± "
+                f"{g['rerank_ndcg']['std']:.3f} / {g['rerank_recall']['mean']:.3f}"
+            )
     print(f"wrote {path}")
 
 
