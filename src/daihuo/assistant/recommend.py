@@ -9,15 +9,18 @@ The model
     merchant × product matrix, each cell the merchant's refund-adjusted GMV of the product
     as confidence ``log1p(GMV in yuan)``. Merchants whose audiences buy the same things
     get close factors, so a product that sells for merchants like this one scores high
-    for it even when no single neighbour sold it. Fitting is deterministic: fixed
-    ``random_state``, one thread, CPU solver, rows and columns in sorted id order — the
-    same input gives the same ranking, figure for figure.
+    for it even when no single neighbour sold it. When the history spans more than
+    ``Config.label_days``, a LightGBM LambdaRank re-ranker (:mod:`daihuo.assistant.rerank`)
+    trained on a time split of the same history orders the ALS top 100 with the
+    product's own performance and the merchant's profile; otherwise the ALS order
+    stands. Fitting is deterministic: fixed seeds, one thread, CPU solvers, rows and
+    columns in sorted id order — the same input gives the same ranking, figure for figure.
 
 Which products are ranked (invariants)
     * only *eligible* pool products: listed, and with stock > 0;
     * never one the merchant has sold (any positive-order row, at any time);
-    * products with sales on the platform first, by the ALS score; then products nobody
-      has sold yet, by the cold-start key below (they have no collaborative signal);
+    * products with sales on the platform first, by the re-ranker's (or ALS) score; then
+      products nobody has sold yet, by the cold-start key below (they have no collaborative signal);
     * ties break on the product id, so the order is total.
 
 Cold start (a merchant with no sales yet), documented rule
@@ -43,9 +46,9 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Final, Literal
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Final, Literal
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -107,6 +110,10 @@ class Config:
     alpha: float = 2.0
     iterations: int = 15
     seed: int = 7
+    rerank: bool = True
+    """Re-rank the ALS candidates with LambdaRank when the history allows (see below)."""
+    label_days: int = 21
+    """The re-ranker learns from what merchants first sold in the history's last days."""
 
 
 def _yuan(fen: float) -> str:
@@ -131,6 +138,7 @@ class Recommender:
 
     def __init__(self, sales: Iterable[Sale], products: Iterable[ProductFacts], config: Config):
         self.config = config
+        sales = list(sales)
         self.facts: dict[str, ProductFacts] = {p.product_id: p for p in products}
         cells: dict[tuple[str, str], _Cell] = {}
         for s in sales:
@@ -160,6 +168,8 @@ class Recommender:
         for (m, p), c in sorted(cells.items()):
             g = gpm(c.viewed_gmv, c.viewers) if c.viewers else None
             self._sellers.setdefault(p, []).append((m, g))
+        self._seller_gpm = {p: dict(rows) for p, rows in self._sellers.items()}
+        self._all_cache: dict[str, tuple[int, list[float]]] = {}
         self._sold_by: dict[str, set[str]] = {}
         for m, p in cells:
             self._sold_by.setdefault(m, set()).add(p)
@@ -180,6 +190,27 @@ class Recommender:
         self._category_cache: dict[str, dict[str, list[str]]] = {}
         self._rank_cache: dict[str, dict[str, int]] = {}
         self._model = self._fit() if len(self.merchants) >= 2 else None
+        self._reranker = self._fit_reranker(sales) if self._model is not None else None
+        self._profiles: Any = None
+
+    def _fit_reranker(self, sales: list[Sale]) -> Any:
+        """The LambdaRank re-ranker (:mod:`daihuo.assistant.rerank`), trained on a time
+        split of this history at ``label_days`` before its last sale; None when the
+        history is too short or has too few merchants with first sales after the split."""
+        if not self.config.rerank or not sales:
+            return None
+        from daihuo.assistant.rerank import Reranker
+
+        label_from = max(s.at for s in sales) - timedelta(days=self.config.label_days)
+        if min(s.at for s in sales) >= label_from:
+            return None
+        plain = replace(self.config, rerank=False)
+        return Reranker.train(sales, list(self.facts.values()), label_from=label_from, config=plain)
+
+    @property
+    def reranked(self) -> bool:
+        """Whether picks for merchants with history are re-ranked by LambdaRank."""
+        return self._reranker is not None
 
     def _fit(self) -> object:
         from implicit.cpu.als import AlternatingLeastSquares
@@ -207,10 +238,20 @@ class Recommender:
     ) -> tuple[int, float | None]:
         """How many merchants (of ``among``, or all) sold ``product``, and their median GPM
         when at least ``least`` of them have viewers known (MIN_GROUP for anything shown)."""
-        sellers = [(m, g) for m, g in self._sellers.get(product, []) if among is None or m in among]
-        known = [g for _, g in sellers if g is not None]
+        if among is None:
+            got = self._all_cache.get(product)
+            if got is None:
+                known = [g for _, g in self._sellers.get(product, []) if g is not None]
+                got = self._all_cache[product] = (len(self._sellers.get(product, [])), known)
+            count, known = got
+        else:
+            # A few merchants (the nearest) against a product's many sellers: look them up.
+            gpms = self._seller_gpm.get(product, {})
+            found = [m for m in among if m in gpms]
+            count = len(found)
+            known = [g for m in found if (g := gpms[m]) is not None]
         med = statistics.median(known) if known and len(known) >= least else None
-        return len(sellers), med
+        return count, med
 
     def sold_by(self, merchant: str) -> frozenset[str]:
         """The products ``merchant`` has sold (in this snapshot)."""
@@ -393,7 +434,15 @@ class Recommender:
         if self._model is None or merchant not in self._m_index:
             return self._cold(merchant, cats, limit)
         near = self.similar_merchants(merchant)
-        out = [self._warm_pick(p, sc, near) for p, sc in self.als_candidates(merchant, limit)]
+        if self._reranker is not None:
+            from daihuo.assistant.rerank import Profiles
+
+            if self._profiles is None:
+                self._profiles = Profiles(self)
+            ranked = self._reranker.rank(self, self._profiles, merchant, limit)
+        else:
+            ranked = self.als_candidates(merchant, limit)
+        out = [self._warm_pick(p, sc, near) for p, sc in ranked]
         if len(out) < limit:
             out += self._new_products(cats, limit - len(out))
         return out

@@ -13,8 +13,9 @@ before ``label_from`` proposes candidates, and the labels are what each merchant
 sold from ``label_from`` on (graded by GMV). Deterministic: ``deterministic=True``, one
 thread, a fixed seed, rows in sorted order.
 
-``recommend_eval`` measures it beside plain ALS and the baselines; the service uses
-plain ALS unless this variant wins (see the README for the figures).
+:class:`daihuo.assistant.recommend.Recommender` trains one per fit when the history
+allows (``Config.rerank``), else ranks by plain ALS; ``recommend_eval`` measures both
+beside the baselines (see the README for the figures).
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ import numpy as np
 from daihuo.assistant.recommend import Config, ProductFacts, Recommender, Sale, fit
 
 CANDIDATES = 100
+MIN_GROUPS = 10
+"""Fewest merchants with labelled candidates to train on (else plain ALS is used)."""
+MOST_GROUPS = 400
+"""Most merchants the re-ranker is trained on."""
 FEATURES = (
     "als_score", "als_rank", "similar_sold", "similar_gpm", "platform_sold", "platform_gpm",
     "commission_bps", "log_price", "category_share", "price_distance",
@@ -121,7 +126,10 @@ class Reranker:
                 g = gains.setdefault(s.merchant, {})
                 g[s.product] = g.get(s.product, 0) + s.gmv
         xs, ys, groups = [], [], []
-        for merchant in sorted(gains):
+        labelled = sorted(gains)
+        # At most MOST_GROUPS merchants, evenly spaced in id order: the fit's cost stays
+        # bounded on a large platform (features are computed in Python per candidate).
+        for merchant in labelled[:: max(1, math.ceil(len(labelled) / MOST_GROUPS))]:
             cands = base.als_candidates(merchant, CANDIDATES)
             labels = [_label(gains[merchant].get(p, 0)) for p, _ in cands]
             if not cands or not any(labels):
@@ -129,7 +137,7 @@ class Reranker:
             xs.append(features(base, profiles, merchant, cands))
             ys += labels
             groups.append(len(cands))
-        if not groups:
+        if len(groups) < MIN_GROUPS:
             return None
         ranker = LGBMRanker(
             objective="lambdarank",
@@ -146,11 +154,17 @@ class Reranker:
         ranker.fit(np.vstack(xs), np.array(ys), group=groups)
         return cls(ranker)
 
-    def rank(self, model: Recommender, profiles: Profiles, merchant: str, limit: int) -> list[str]:
-        """The merchant's top ``limit`` of the ALS candidates, re-ranked."""
+    def rank(
+        self, model: Recommender, profiles: Profiles, merchant: str, limit: int
+    ) -> list[tuple[str, float]]:
+        """The merchant's top ``limit`` of the ALS candidates, re-ranked, with their
+        re-ranker scores (ties by id)."""
         cands = model.als_candidates(merchant, CANDIDATES)
         if not cands:
             return []
-        scores = self.ranker.predict(features(model, profiles, merchant, cands))
-        order = sorted(range(len(cands)), key=lambda i: (-round(float(scores[i]), 9), cands[i][0]))
-        return [cands[i][0] for i in order[:limit]]
+        scores = [
+            round(float(x), 9)
+            for x in self.ranker.predict(features(model, profiles, merchant, cands))
+        ]
+        order = sorted(range(len(cands)), key=lambda i: (-scores[i], cands[i][0]))
+        return [(cands[i][0], scores[i]) for i in order[:limit]]

@@ -64,7 +64,10 @@ class RecommendationRead(BaseModel):
     price_max: int = Field(description="Fen.")
     commission_bps: int = Field(description="What this merchant would earn, basis points.")
     stock: int
-    score: float = Field(description="Ranking score (ALS affinity, or the cold-start value).")
+    score: float = Field(
+        description="Ranking score within its tier: the LambdaRank or ALS score of a pick"
+        " with platform sales, the cold-start value, or 0 for a product nobody has sold."
+    )
     cold_start: bool = Field(description="Picked by the cold-start rule (no sales history).")
     in_showcase: bool
     reasons: list[ReasonRead]

@@ -205,5 +205,25 @@ def test_picks_are_unsold_eligible_and_distinct(
 
 def test_model_beats_popularity_on_simulated_history() -> None:
     run = recommend_eval.evaluate_seed(3, merchants=60, products=200, weeks=10, split=7)
-    assert run["warm"]["merchants"] >= 20
+    assert run["reranked"] and run["warm"]["merchants"] >= 20
     assert run["warm"]["model_ndcg"] > run["warm"]["pop_ndcg"]
+
+
+def test_reranked_picks_keep_the_candidate_rules_and_reasons() -> None:
+    h = history.simulate(8, merchants=40, products=150, weeks=6)
+    hidden = {p.product_id for p in h.products[::7]}
+    products = [
+        _facts(p.product_id, p.category, stock=0, price=p.price) if p.product_id in hidden else p
+        for p in h.products
+    ]
+    model = fit(h.sales, products)
+    assert model.reranked  # six weeks: the last three label the re-ranker's training
+    for m in h.merchants[:15]:
+        picks = model.recommend(m.id, limit=10)
+        ids = [p.product_id for p in picks]
+        assert len(ids) == len(set(ids)) == 10
+        assert not set(ids) & (model.sold_by(m.id) | hidden)
+        assert [p.score for p in picks] == sorted((p.score for p in picks), reverse=True)
+        assert all(p.reasons[0].code == "similar_merchants" for p in picks if not p.cold_start)
+    # No history span, no re-ranker: one day of sales trains nothing.
+    assert not fit(_two_audiences()[0], _two_audiences()[1]).reranked
