@@ -344,9 +344,11 @@ class Recommender:
             self._value = value
         return self._cold_cache
 
-    def _new_products(self, categories: frozenset[str], limit: int) -> list[Recommendation]:
+    def _new_products(
+        self, categories: frozenset[str], limit: int, skip: frozenset[str]
+    ) -> list[Recommendation]:
         out = []
-        for p in self._ordered("new", self._new_items, categories, set(), limit):
+        for p in self._ordered("new", self._new_items, categories, set(skip), limit):
             f = self.facts[p]
             out.append(
                 Recommendation(
@@ -373,11 +375,13 @@ class Recommender:
             )
         return out
 
-    def _cold(self, merchant: str, categories: frozenset[str], limit: int) -> list[Recommendation]:
+    def _cold(
+        self, merchant: str, categories: frozenset[str], limit: int, exclude: frozenset[str]
+    ) -> list[Recommendation]:
         order = self._cold_order()
         out = []
-        sold = self._sold_by.get(merchant, set())
-        for p in self._ordered("cold", order, categories, sold, limit):
+        skip = self._sold_by.get(merchant, set()) | exclude
+        for p in self._ordered("cold", order, categories, skip, limit):
             f = self.facts[p]
             n, med = self._platform(p)
             why = (
@@ -412,7 +416,7 @@ class Recommender:
                 )
             )
         if len(out) < limit:
-            out += self._new_products(categories, limit - len(out))
+            out += self._new_products(categories, limit - len(out), exclude)
         return out
 
     def similar_merchants(self, merchant: str) -> set[str]:
@@ -425,26 +429,34 @@ class Recommender:
         return {self.merchants[int(i)] for i in ids if int(i) != uid}
 
     def recommend(
-        self, merchant: str, *, limit: int = 10, categories: Iterable[str] = ()
+        self,
+        merchant: str,
+        *,
+        limit: int = 10,
+        categories: Iterable[str] = (),
+        exclude: Iterable[str] = (),
     ) -> list[Recommendation]:
-        """Ranked picks for ``merchant``: ALS when it has sales, else the cold-start rule."""
-        cats = frozenset(categories)
+        """Ranked picks for ``merchant``: re-ranked ALS when it has sales, else the
+        cold-start rule; never a product of ``exclude`` (e.g. already in its showcase)."""
+        cats, skip = frozenset(categories), frozenset(exclude)
         if limit <= 0:
             return []
         if self._model is None or merchant not in self._m_index:
-            return self._cold(merchant, cats, limit)
+            return self._cold(merchant, cats, limit, skip)
         near = self.similar_merchants(merchant)
+        wanted = limit + len(skip)  # enough to drop the excluded ones afterwards
         if self._reranker is not None:
             from daihuo.assistant.rerank import Profiles
 
             if self._profiles is None:
                 self._profiles = Profiles(self)
-            ranked = self._reranker.rank(self, self._profiles, merchant, limit)
+            ranked = self._reranker.rank(self, self._profiles, merchant, wanted)
         else:
-            ranked = self.als_candidates(merchant, limit)
-        out = [self._warm_pick(p, sc, near) for p, sc in ranked]
+            ranked = self.als_candidates(merchant, wanted)
+        kept = [(p, sc) for p, sc in ranked if p not in skip][:limit]
+        out = [self._warm_pick(p, sc, near) for p, sc in kept]
         if len(out) < limit:
-            out += self._new_products(cats, limit - len(out))
+            out += self._new_products(cats, limit - len(out), skip)
         return out
 
     def als_candidates(self, merchant: str, n: int) -> list[tuple[str, float]]:

@@ -134,10 +134,16 @@ def to_sales(rows: Sequence[pairs.PairSales]) -> list[recommend.Sale]:
 
 
 async def recommendations(
-    session: AsyncSession, ctx: Principal, warehouse: Warehouse, *, limit: int = 10
+    session: AsyncSession,
+    ctx: Principal,
+    warehouse: Warehouse,
+    *,
+    limit: int = 10,
+    exclude_showcase: bool = False,
 ) -> Recommendations:
-    """Pool products the merchant has not sold yet, best expected value for its audience
-    first, with reasons (aggregates over other merchants only)."""
+    """Pool products the merchant has not sold yet (nor, with ``exclude_showcase``, put
+    in its showcase), best expected value for its audience first, with reasons
+    (aggregates over other merchants only)."""
     catalog.require_kind(ctx, TenantKind.merchant)
     assert ctx.tenant_id is not None
     merchant = ctx.tenant_id
@@ -170,7 +176,8 @@ async def recommendations(
 
     def rank() -> list[recommend.Recommendation]:
         model = _fitted(tuple(sales), tuple(facts))
-        return model.recommend(merchant, limit=limit, categories=categories)
+        skip = showcase if exclude_showcase else ()
+        return model.recommend(merchant, limit=limit, categories=categories, exclude=skip)
 
     picks = await asyncio.to_thread(rank)
     items = []

@@ -29,10 +29,15 @@ def get_sink(request: Request) -> EventSink:
 )
 async def recommendations(
     limit: int = Query(10, ge=1, le=selection.MAX_LIMIT),
+    exclude_showcase: bool = Query(
+        False, description="Leave out products already in the merchant's showcase."
+    ),
     principal: Principal = Depends(require(Permission.pool_read)),
     session: AsyncSession = Depends(get_session),
     sink: EventSink = Depends(get_sink),
 ) -> Recommendations:
     """Supply-pool products the merchant has not sold yet, ranked for its audience, with
     reasons (aggregates over other merchants only; cold-start rules without history)."""
-    return await selection.recommendations(session, principal, sink.flushed(), limit=limit)
+    return await selection.recommendations(
+        session, principal, sink.flushed(), limit=limit, exclude_showcase=exclude_showcase
+    )

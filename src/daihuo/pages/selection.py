@@ -2,8 +2,9 @@
 
 Shown to a merchant's staff on the pool's first, unfiltered page, above the search
 results, from :func:`daihuo.assistant.selection.recommendations` (the same picks and
-reasons as ``GET /api/v1/assistant/recommendations``). Picking one uses the pool page's
-own pick form (``POST /console/pool/{id}/pick``). The section is advice: if the event
+reasons as ``GET /api/v1/assistant/recommendations?exclude_showcase=true``: what is
+already in the showcase is left out). Picking one uses the pool page's own pick form
+(``POST /console/pool/{id}/pick``). The section is advice: if the event
 store cannot be read by the recommender (a non-DuckDB warehouse), the page shows the
 pool without it rather than failing.
 """
@@ -38,7 +39,9 @@ async def picks(
         return []
     sink: EventSink = request.app.state.event_sink
     try:
-        got = await selection.recommendations(session, principal, sink.flushed(), limit=SHOWN)
+        got = await selection.recommendations(
+            session, principal, sink.flushed(), limit=SHOWN, exclude_showcase=True
+        )
     except selection.SelectionUnavailable:  # the recommender reads DuckDB only
         return []
     return got.items

@@ -103,6 +103,16 @@ async def test_merchant_gets_unsold_picks_from_merchants_like_it_with_aggregates
         assert top["figures"]["merchants_sold"] == 4
         # No other merchant's identity anywhere in the answer.
         assert "other_" not in r.text and "live_" not in r.text
+        # A product in its showcase is still a pick (marked), unless left out on request.
+        r = await client.post("/api/v1/showcase", json={"product_id": ids[0], "price": 2990},
+                              headers=me.headers)  # fmt: skip
+        assert r.status_code == 201, r.text
+        r = await client.get(PATH, params={"limit": 10}, headers=me.headers)
+        marked = {i["product_id"]: i["in_showcase"] for i in r.json()["items"]}
+        assert marked[ids[0]] is True and sum(marked.values()) == 1
+        r = await client.get(PATH, params={"limit": 10, "exclude_showcase": "true"},
+                             headers=me.headers)  # fmt: skip
+        assert [i["product_id"] for i in r.json()["items"]] == [i for i in ids if i != ids[0]]
 
 
 async def test_a_merchant_without_sales_gets_cold_start_picks_in_its_categories(

@@ -187,19 +187,21 @@ def test_two_processes_rank_the_same() -> None:
         st.tuples(st.integers(0, 5), st.integers(0, 11), st.integers(0, 200_000)), max_size=60
     ),
     hidden=st.sets(st.integers(0, 11)),
+    excluded=st.sets(st.integers(0, 11)),
     limit=st.integers(0, 15),
 )
-def test_picks_are_unsold_eligible_and_distinct(
-    rows: list[tuple[int, int, int]], hidden: set[int], limit: int
+def test_picks_are_unsold_eligible_not_excluded_and_distinct(
+    rows: list[tuple[int, int, int]], hidden: set[int], excluded: set[int], limit: int
 ) -> None:
     sales = [_sale(f"m{m}", f"p{p}", gmv) for m, p, gmv in rows]
     products = [_facts(f"p{p}", stock=0 if p in hidden else 5) for p in range(12)]
     sold = {f"p{p}" for m, p, _ in rows if m == 0}
-    picks = [r.product_id for r in recommend(sales, products, "m0", limit=limit)]
+    skip = {f"p{p}" for p in excluded}
+    picks = [r.product_id for r in fit(sales, products).recommend("m0", limit=limit, exclude=skip)]
     assert len(picks) == len(set(picks)) <= limit
-    assert not set(picks) & sold
+    assert not set(picks) & (sold | skip)
     assert not set(picks) & {f"p{p}" for p in hidden}
-    eligible = {f"p{p}" for p in range(12)} - sold - {f"p{p}" for p in hidden}
+    eligible = {f"p{p}" for p in range(12)} - sold - skip - {f"p{p}" for p in hidden}
     assert len(picks) == min(limit, len(eligible))
 
 
