@@ -20,7 +20,9 @@ Which products are ranked (invariants)
     * only *eligible* pool products: listed, and with stock > 0;
     * never one the merchant has sold (any positive-order row, at any time);
     * products with sales on the platform first, by the re-ranker's (or ALS) score; then
-      products nobody has sold yet, by the cold-start key below (they have no collaborative signal);
+      products nobody has sold yet, by category match and commission (they have no
+      collaborative signal);
+    * never one the caller excludes (``exclude``: e.g. already in its showcase);
     * ties break on the product id, so the order is total.
 
 Cold start (a merchant with no sales yet), documented rule
@@ -37,7 +39,8 @@ Privacy (what a merchant may learn from other merchants' sales)
     figures: a count of merchants, and a median GPM only when at least
     :data:`MIN_GROUP` merchants contribute to it (below that, the reason gives the count
     alone). Scores follow the same rule: the cold-start score is built from such medians
-    only, and an ALS score is a model affinity, not anyone's figure. Figures of the
+    only; an ALS or re-ranker score is a model output over many merchants' sales (the
+    re-ranker's features may use smaller groups; its score is not one of them). Figures of the
     merchant's own sales are not shown back in reasons.
 """
 
