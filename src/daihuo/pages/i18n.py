@@ -618,6 +618,20 @@ POOL: dict[str, tuple[str, str]] = {
     "platform_kind_supplier": ("供应商", "Supplier"),
     "platform_kind_platform": ("平台", "Platform"),
     "platform_denied": ("只有平台运营人员可以查看", "Only the platform's operators see this"),
+    # --- selection recommendations (assistant, issue 10): the pool page's picks ---
+    "sel_title": ("为你推荐", "Recommended for you"),
+    "sel_hint": (
+        "你还没卖过的商品，依据与你受众相似的商家的销售和商品自身的表现排序。",
+        "Products you have not sold yet, ranked by the sales of merchants with audiences"
+        " like yours and the products' own performance.",
+    ),
+    "sel_cold_hint": (
+        "你还没有销售记录：以下是冷启动推荐，先看你橱窗里的类目，再按每千名观众的预期佣金排序。",
+        "You have no sales yet: cold-start picks, your showcase's categories first, then by"
+        " expected commission per 1,000 viewers.",
+    ),
+    "sel_cold": ("冷启动", "Cold start"),
+    "sel_why": ("推荐理由", "Why"),
     "pool_title": ("选品库", "Supply pool"),
     "pool_search": ("搜索", "Search"),
     "pool_words": ("关键词", "Words"),

@@ -29,6 +29,7 @@ from daihuo.catalog.domain import MAX_COMMISSION_BPS, MAX_PRICE_FEN
 from daihuo.catalog.schemas import PoolProduct, PoolQuery, ShowcaseCreate, SortKey
 from daihuo.core.db import commit
 from daihuo.core.pagination import InvalidCursor, PageParams
+from daihuo.pages import selection
 from daihuo.pages.console import MANY, _checked_form, _principal, _to_login, render
 from daihuo.tenancy.deps import get_session
 from daihuo.tenancy.domain import Permission, Principal, TenantKind
@@ -215,6 +216,7 @@ async def _page(
         pick_error=pick_error or {},
         picked_now=picked_now,
         fen_to_yuan=fen_to_yuan,
+        recommended=await selection.picks(request, session, principal, params),
     )
 
 

@@ -492,6 +492,11 @@ LIVE: dict[tuple[str, str], Spec] = {
     ("GET", "/api/v1/analytics/supplier"): Spec(
         "/api/v1/analytics/supplier", None, _statuses(200, SUPPLIER)
     ),
+    # Selection picks (选品): a merchant's staff only (suppliers and the platform: 403
+    # wrong-tenant-kind); the world has no sales, so the picks are cold-start ones.
+    ("GET", "/api/v1/assistant/recommendations"): Spec(
+        "/api/v1/assistant/recommendations?limit=5", None, _statuses(200, MERCHANT_STAFF)
+    ),
     ("GET", "/api/v1/sessions/{session_id}/authenticity"): Spec(
         "/api/v1/sessions/{live_a}/authenticity", None, _statuses(404, MERCHANT_STAFF)
     ),
