@@ -485,7 +485,7 @@ def test_the_settlement_page_shows_the_apis_balances(page: Page, demo: Demo) -> 
     assert axe_violations(page) == []
 
 
-def test_a_supplier_adds_a_product_with_the_form_and_the_operator_reviews_it(
+def test_a_supplier_lists_a_product_the_operator_approves_it_and_a_merchant_picks_it(
     page: Page, demo: Demo
 ) -> None:
     sign_in(page, demo, SUPPLIER, then="/console/products")
@@ -521,3 +521,20 @@ def test_a_supplier_adds_a_product_with_the_form_and_the_operator_reviews_it(
     page.goto(f"{demo.base}/console/platform")
     assert page.locator("[data-testid=tenants] tbody tr").count() >= 5  # the demo's tenants
     assert axe_violations(page) == []
+
+    # A merchant finds the new product in the pool and picks it into its showcase.
+    page.click(".signout button")
+    page.wait_for_url("**/console/login")
+    merchant = "merchant3@daihuo.local"
+    sign_in(page, demo, merchant, then="/console/pool")
+    page.fill("#f-q", "竹编收纳篮")
+    page.click("form[role=search] button[type=submit]")
+    page.wait_for_url("**/console/pool?*q=*")
+    offered = page.locator(f'.pool-item[data-product="{made}"]')
+    offered.locator("input[name=price]").fill("59.9")
+    offered.locator("button[type=submit]").click()
+    page.wait_for_url("**picked=*")
+    showcase = demo.api("/api/v1/showcase", merchant).json()["items"]
+    assert [(i["product_id"], i["price"]) for i in showcase if i["product_id"] == made] == [
+        (made, 5990)
+    ]
