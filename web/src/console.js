@@ -11,6 +11,7 @@ import {
 } from "echarts/components";
 import { CanvasRenderer } from "echarts/renderers";
 import { openRoom } from "./room.js";
+import { followTriage } from "./triage.js";
 
 echarts.use([
   LineChart, BarChart, FunnelChart, GridComponent, LegendComponent, MarkAreaComponent,
@@ -485,6 +486,7 @@ function followScreen() {
 
 document.addEventListener("DOMContentLoaded", () => {
   followScreen(); // before the tiles: it listens to the feed's first message
+  followTriage(); // the big screen's comment triage (web/src/triage.js)
   followLiveTiles();
   drawCharts();
   Alpine.start();
