@@ -96,10 +96,20 @@ WORDS: Final[dict[str, str]] = {
     "shang": "上",
     "qian": "钱",
     "ok": "好",
+    # common English words in comments from abroad
+    "thanks": "谢谢",
+    "thx": "谢谢",
+    "nice": "好看",
+    "love": "爱了",
+    "beautiful": "好美",
+    "pretty": "好看",
+    "cute": "可爱",
+    "cheap": "便宜",
+    "shipping": "运费",
 }
 
-# Regional vocabulary (after traditional→simplified conversion) and homophone spellings
-# used on purpose to dodge word filters.
+# Regional vocabulary (after traditional→simplified conversion), homophone spellings used
+# on purpose to dodge word filters, and a few English phrases.
 PHRASES: Final[dict[str, str]] = {
     "连结": "链接",
     "连接": "链接",
@@ -111,6 +121,9 @@ PHRASES: Final[dict[str, str]] = {
     "企鹅号": "扣扣",
     "米有": "没有",
     "木有": "没有",
+    "how much": "多少钱",
+    "in stock": "有货",
+    "thank you": "谢谢",
     "啥": "什么",
     "咋": "怎么",
 }
