@@ -3,7 +3,7 @@
 Five intents (``INTENTS``): ``purchase_intent``, ``question``, ``after_sales``,
 ``praise_chat`` and ``spam_abuse``. A comment is normalised (``normalise``: NFKC,
 traditional→simplified with OpenCC, lower case, the lexicon of ``triage_lexicon``,
-contact details to marker words, runs collapsed), cut into character 1–3-grams with
+contact details to marker words, runs collapsed), cut into character 1–2-grams with
 start and end marks, weighted by TF-IDF and scored by a multinomial logistic
 regression (scikit-learn). The model is trained from the project's labelled corpus
 (data/assistant/comments.tsv plus augmented variants, ``triage_data``) on first use and
@@ -52,7 +52,7 @@ from daihuo.assistant.triage_lexicon import EMOJI, PHRASES, WORDS
 
 INTENTS: Final = ("purchase_intent", "question", "after_sales", "praise_chat", "spam_abuse")
 MAX_CHARS: Final = 300
-NGRAMS: Final = (1, 3)
+NGRAMS: Final = (1, 2)  # grouped CV on the train seeds: (1, 2) 0.799, (1, 3) 0.794; fewer is faster
 C: Final = 10.0  # inverse regularisation, chosen by grouped cross-validation on the train split
 
 
