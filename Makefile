@@ -69,6 +69,7 @@ bench: install
 eval: install
 	$(PY) -m daihuo.authenticity.eval --out eval/results
 	$(PY) -m daihuo.assistant.recommend_eval --out eval/results
+	$(PY) -m daihuo.assistant.triage_eval --out eval/results
 
 lock:
 	$(UV) pip compile pyproject.toml --generate-hashes --python-version 3.11 --no-header --quiet -o requirements/runtime.txt

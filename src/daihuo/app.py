@@ -21,6 +21,8 @@ from daihuo.analytics.api import router as analytics_router
 from daihuo.analytics.live import LiveFeed, make_totals
 from daihuo.analytics.publish import ReportPublisher
 from daihuo.assistant.api import router as assistant_router
+from daihuo.assistant.room import TriageFeed
+from daihuo.assistant.room import make_store as make_triage_store
 from daihuo.catalog.api import router as catalog_router
 from daihuo.catalog.schemas import FlashSaleRead
 from daihuo.catalog.trace_api import router as trace_router
@@ -136,6 +138,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         unfeed = app.state.event_sink.subscribe(app.state.live_feed.add)
         await app.state.live_feed.start()
+        # The assistant's comment triage (question queue, purchase intents, complaints).
+        app.state.comment_triage = TriageFeed(
+            make_triage_store(app.state.redis, prefix=settings.redis_prefix)
+        )
+        untriage = app.state.event_sink.subscribe(app.state.comment_triage.add)
+        await app.state.comment_triage.start()
         app.state.rooms = RoomHub(
             make_bus(
                 app.state.redis,
@@ -203,7 +211,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.rooms.close()
             unsubscribe()
             unfeed()
+            untriage()
             await app.state.live_feed.stop()
+            await app.state.comment_triage.stop()
             await asyncio.to_thread(app.state.event_sink.close)
             await app.state.releaser.stop()
             await app.state.sweeper.stop()

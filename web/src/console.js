@@ -13,6 +13,7 @@ import { CanvasRenderer } from "echarts/renderers";
 import { openRoom } from "./room.js";
 import "./screen_tools.js";
 import { followAnswerDrafts } from "./answers.js";
+import { followTriage } from "./triage.js";
 
 echarts.use([
   LineChart, BarChart, FunnelChart, GridComponent, LegendComponent, MarkAreaComponent,
@@ -491,6 +492,7 @@ function followScreen() {
 document.addEventListener("DOMContentLoaded", () => {
   followScreen(); // before the tiles: it listens to the feed's first message
   followAnswerDrafts();
+  followTriage(); // the big screen's comment triage (web/src/triage.js)
   followLiveTiles();
   drawCharts();
   Alpine.start();

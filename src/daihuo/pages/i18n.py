@@ -763,7 +763,24 @@ INSIGHTS: dict[str, tuple[str, str]] = {
     "pinned_col": ("讲解中", "Pinned"),
 }
 TEXT.update(INSIGHTS)
+# The assistant's comment triage on the big screen (issue 10, console/_screen_triage.html).
+ASSISTANT_TRIAGE: dict[str, tuple[str, str]] = {
+    "triage_title": ("评论助手", "Comment assistant"),
+    "triage_hint": (
+        "自动识别观众评论：点击问题可起草回答",
+        "Viewers' comments sorted as they come: click a question to draft an answer",
+    ),
+    "triage_questions": ("待回答的问题", "Questions to answer"),
+    "triage_no_questions": ("暂无问题", "No questions yet"),
+    "triage_purchase": ("购买意向", "Purchase intent"),
+    "triage_complaints": ("售后投诉", "After-sales complaints"),
+    "triage_no_complaints": ("暂无售后投诉", "No complaints"),
+    "triage_link": ("{n}号链接", "Link {n}"),
+    "triage_unattributed": ("另有 {n} 条购买意向未指明商品", "{n} more name no product"),
+    "triage_failed": ("评论助手暂时无法更新", "The comment assistant cannot update now"),
+}
 TEXT.update(SCREEN)
+TEXT.update(ASSISTANT_TRIAGE)
 TEXT.update(CONSOLE)
 TEXT.update(LIVE_ROOM)
 TEXT.update(POOL)

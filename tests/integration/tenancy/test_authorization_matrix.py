@@ -508,6 +508,10 @@ LIVE: dict[tuple[str, str], Spec] = {
     ("GET", "/api/v1/sessions/{session_id}/live/tile"): Spec(
         "/api/v1/sessions/{live_a}/live/tile", None, _statuses(200, MERCHANT_STAFF)
     ),
+    # The assistant's comment triage of a session: its merchant's staff (empty queues).
+    ("GET", "/api/v1/sessions/{session_id}/assistant/comments"): Spec(
+        "/api/v1/sessions/{live_a}/assistant/comments", None, _statuses(200, MERCHANT_STAFF)
+    ),
     ("GET", "/api/v1/platform/authenticity"): Spec(
         "/api/v1/platform/authenticity", None, _statuses(200, {"platform_admin"})
     ),
