@@ -1,4 +1,5 @@
-"""The assistant: how fast comment triage keeps up with a room, on one core.
+"""The assistant: how fast comment triage keeps up with a room, on one core, and how long
+selection (选品) takes on a pool of 100,000 products (``bench/_assistant_select.py``).
 
 Comment triage (target ≥ 20,000 comments/s, so one core keeps up with the busiest room):
 
@@ -32,6 +33,8 @@ from typing import Any
 
 from daihuo.assistant import triage, triage_data
 from daihuo.assistant.triage_eval import keyword_intent
+
+from bench._assistant_select import run as _selection_rows
 
 BATCH = 1_000
 PASSES = 3
@@ -124,7 +127,7 @@ def _triage_rows(quick: bool) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-CASES: list[Callable[[bool], list[dict[str, Any]]]] = [_triage_rows]
+CASES: list[Callable[[bool], list[dict[str, Any]]]] = [_triage_rows, _selection_rows]
 
 
 def run(quick: bool) -> list[dict[str, Any]]:

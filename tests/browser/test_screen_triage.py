@@ -66,9 +66,21 @@ def test_questions_queue_up_and_a_click_asks_for_a_draft(
     finally:
         viewer_context.close()
 
-    # The simulated audience wants things too: the meter moves for some product.
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=triage-meter] [data-count]')]"
-        ".some((b) => Number(b.textContent) > 0)",
-        timeout=30_000,
-    )
+    # A second viewer wants link 1: the meter counts it for the session's first product
+    # (not left to the simulated audience, whose timing depends on the machine's load).
+    buyer_context = browser.new_context(locale="zh-CN")
+    try:
+        buyer = buyer_context.new_page()
+        buyer.goto(f"{live_demo.base}/live/{sid}")
+        buyer.wait_for_function(
+            "() => document.querySelector('#text') && !document.querySelector('#text').disabled"
+        )
+        buyer.fill("#text", "1号链接想要！怎么买")
+        buyer.click("#say button[type=submit]")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-testid=triage-meter] [data-count]')]"
+            ".some((b) => Number(b.textContent) > 0)",
+            timeout=30_000,
+        )
+    finally:
+        buyer_context.close()

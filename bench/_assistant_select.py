@@ -17,8 +17,8 @@ per merchant and product with the session's viewers, on a day of 8 weeks. Cases:
 * ``recommend, cold start``: a merchant without sales, with two chosen categories;
   the first such call builds the cold-start order once per fit (its own row).
 
-    python -m bench assistant_select --quick   # 10,000 products, 300 merchants
-    python -m bench assistant_select           # 100,000 products, 2,000 merchants
+    python -m bench assistant --quick   # 10,000 products, 300 merchants (with triage)
+    python -m bench assistant           # 100,000 products, 2,000 merchants (with triage)
 
 Wall times on the shared machine (the 1-minute load average when it started is in the
 case text): quote the ratios.
