@@ -61,6 +61,7 @@ from daihuo.pages.pool import router as pool_pages
 from daihuo.pages.products import router as product_pages
 from daihuo.pages.provenance import router as provenance_pages
 from daihuo.pages.settlement import router as settlement_pages
+from daihuo.pages.showcase import router as showcase_pages
 from daihuo.payments.api import router as payments_router
 from daihuo.payments.api import sandbox_router
 from daihuo.payments.tasks import Payments
@@ -266,6 +267,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(live_room_pages)
     app.include_router(pool_pages)
     app.include_router(order_pages)
+    app.include_router(showcase_pages)
     app.include_router(platform_pages)
     app.include_router(product_pages)
     app.include_router(settlement_pages)

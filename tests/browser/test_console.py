@@ -538,3 +538,7 @@ def test_a_supplier_lists_a_product_the_operator_approves_it_and_a_merchant_pick
     assert [(i["product_id"], i["price"]) for i in showcase if i["product_id"] == made] == [
         (made, 5990)
     ]
+    page.goto(f"{demo.base}/console/showcase")
+    [picked] = [i["id"] for i in showcase if i["product_id"] == made]
+    assert page.locator(f"tr[data-item='{picked}'] td").first.inner_text() == "手工竹编收纳篮"
+    assert axe_violations(page) == []

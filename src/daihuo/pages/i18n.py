@@ -632,6 +632,13 @@ POOL: dict[str, tuple[str, str]] = {
     ),
     "sel_cold": ("冷启动", "Cold start"),
     "sel_why": ("推荐理由", "Why"),
+    # The merchant's showcase.
+    "nav_showcase": ("橱窗", "Showcase"),
+    "showcase_title": ("我的橱窗", "My showcase"),
+    "showcase_empty": ("橱窗里还没有商品，去选品库挑选", "Nothing in your showcase yet: pick from"),
+    "showcase_set_price": ("改价", "Set price"),
+    "showcase_remove": ("移出橱窗", "Remove"),
+    "showcase_err_gone": ("该商品已不在你的橱窗中", "This item is no longer in your showcase"),
     "pool_title": ("选品库", "Supply pool"),
     "pool_search": ("搜索", "Search"),
     "pool_words": ("关键词", "Words"),
