@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote
@@ -219,6 +219,37 @@ async def _checked_form(
     if not await _csrf_ok(request, session, form.get("csrf")):
         return form, HTMLResponse("CSRF token missing or wrong", status_code=403)
     return form, None
+
+
+Refusal = Callable[[Request, Principal], Response | None]
+
+
+def _anyone(request: Request, principal: Principal) -> Response | None:
+    return None
+
+
+async def _signed_in(
+    request: Request, session: AsyncSession, refuse: Refusal = _anyone
+) -> Principal | Response:
+    """The signed-in user — or the response instead: the sign-in page, or what ``refuse``
+    answers for this user (a 403 page, a redirect)."""
+    principal = await _principal(request, session)
+    if principal is None:
+        return _to_login(request)
+    refused = refuse(request, principal)
+    return principal if refused is None else refused
+
+
+async def _signed_post(
+    request: Request, session: AsyncSession, refuse: Refusal = _anyone
+) -> tuple[Principal, dict[str, str]] | Response:
+    """A console form's POST: its fields and the signed-in user — or the response instead
+    (403 for a missing or wrong CSRF token, then as :func:`_signed_in`)."""
+    form, forged = await _checked_form(request, session)
+    if forged is not None:
+        return forged
+    who = await _signed_in(request, session, refuse)
+    return who if isinstance(who, Response) else (who, form)
 
 
 def _same(a: str | None, b: str | None) -> bool:

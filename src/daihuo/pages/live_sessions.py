@@ -33,11 +33,10 @@ from daihuo.live.schemas import LiveSessionCreate, LiveSessionStart
 from daihuo.pages.console import (
     CHINA_TIME,
     MANY,
-    _checked_form,
     _not_merchant,
-    _principal,
     _sessions,
-    _to_login,
+    _signed_in,
+    _signed_post,
     render,
 )
 from daihuo.tenancy.deps import get_session
@@ -126,27 +125,19 @@ async def _page(
 @router.get("/sessions", response_class=HTMLResponse)
 async def sessions_list(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
     """Every session of the merchant, newest first; schedule, start and end them here."""
-    principal = await _principal(request, session)
-    if principal is None:
-        return _to_login(request)
-    refused = _not_merchant(request, principal)
-    if refused is not None:
-        return refused
+    principal = await _signed_in(request, session, _not_merchant)
+    if not isinstance(principal, Principal):
+        return principal
     return await _page(request, session, principal)
 
 
 async def _writer(
     request: Request, session: AsyncSession
 ) -> tuple[Principal, dict[str, str]] | Response:
-    form, forged = await _checked_form(request, session)
-    if forged is not None:
-        return forged
-    principal = await _principal(request, session)
-    if principal is None:
-        return _to_login(request)
-    refused = _not_merchant(request, principal)
-    if refused is not None:
-        return refused
+    posted = await _signed_post(request, session, _not_merchant)
+    if isinstance(posted, Response):
+        return posted
+    principal, form = posted
     if not _may_run(principal):
         return render(
             request,

@@ -29,7 +29,11 @@ from daihuo.orders import errors as order_errors
 from daihuo.orders import service as orders
 from daihuo.orders.domain import OrderState
 from daihuo.orders.schemas import OrderRead, Shipment
-from daihuo.pages.console import _checked_form, _principal, _to_login, render
+from daihuo.pages.console import (
+    _signed_in,
+    _signed_post,
+    render,
+)
 from daihuo.settlement.service import Policy
 from daihuo.tenancy.deps import get_session
 from daihuo.tenancy.domain import Permission, Principal, TenantKind
@@ -115,25 +119,17 @@ async def _page(
 @router.get("/orders", response_class=HTMLResponse)
 async def order_list(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
     """The tenant's orders by state; suppliers ship from here."""
-    principal = await _principal(request, session)
-    if principal is None:
-        return _to_login(request)
-    refused = _refused(request, principal)
-    if refused is not None:
-        return refused
+    principal = await _signed_in(request, session, _refused)
+    if not isinstance(principal, Principal):
+        return principal
     return await _page(request, session, principal, request.query_params)
 
 
 async def _act(request: Request, session: AsyncSession, order_id: str, action: str) -> Response:
-    form, forged = await _checked_form(request, session)
-    if forged is not None:
-        return forged
-    principal = await _principal(request, session)
-    if principal is None:
-        return _to_login(request)
-    refused = _refused(request, principal)
-    if refused is not None:
-        return refused
+    posted = await _signed_post(request, session, _refused)
+    if isinstance(posted, Response):
+        return posted
+    principal, form = posted
     if not _may_ship(principal):
         return render(
             request,

@@ -30,7 +30,12 @@ from daihuo.catalog.schemas import PoolProduct, PoolQuery, ShowcaseCreate, SortK
 from daihuo.core.db import commit
 from daihuo.core.pagination import InvalidCursor, PageParams
 from daihuo.pages import selection
-from daihuo.pages.console import MANY, _checked_form, _principal, _to_login, render
+from daihuo.pages.console import (
+    MANY,
+    _signed_in,
+    _signed_post,
+    render,
+)
 from daihuo.tenancy.deps import get_session
 from daihuo.tenancy.domain import Permission, Principal, TenantKind
 
@@ -223,12 +228,9 @@ async def _page(
 @router.get("/pool", response_class=HTMLResponse)
 async def pool(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
     """Search and filter the supply pool; merchants pick from it."""
-    principal = await _principal(request, session)
-    if principal is None:
-        return _to_login(request)
-    refused = _refused(request, principal)
-    if refused is not None:
-        return refused
+    principal = await _signed_in(request, session, _refused)
+    if not isinstance(principal, Principal):
+        return principal
     params = request.query_params
     return await _page(request, session, principal, params, picked_now=params.get("picked"))
 
@@ -238,15 +240,10 @@ async def pick(
     request: Request, product_id: ProductKey, session: AsyncSession = Depends(get_session)
 ) -> Response:
     """Put a pool product in the merchant's showcase at the price typed in yuan."""
-    form, forged = await _checked_form(request, session)
-    if forged is not None:
-        return forged
-    principal = await _principal(request, session)
-    if principal is None:
-        return _to_login(request)
-    refused = _refused(request, principal)
-    if refused is not None:
-        return refused
+    posted = await _signed_post(request, session, _refused)
+    if isinstance(posted, Response):
+        return posted
+    principal, form = posted
     if not _may_pick(principal):
         return render(
             request,

@@ -45,7 +45,14 @@ from daihuo.catalog.schemas import (
 )
 from daihuo.core.db import commit, scope_session
 from daihuo.core.pagination import PageParams
-from daihuo.pages.console import MANY, _checked_form, _csrf_ok, _principal, _to_login, render
+from daihuo.pages.console import (
+    MANY,
+    _checked_form,
+    _csrf_ok,
+    _signed_in,
+    _signed_post,
+    render,
+)
 from daihuo.pages.pool import fen_to_yuan, percent_to_bps, yuan_to_fen
 from daihuo.tenancy.deps import get_session
 from daihuo.tenancy.domain import Permission, Principal, TenantKind
@@ -318,6 +325,14 @@ def _supplier_refused(request: Request, principal: Principal, *, write: bool) ->
     return None
 
 
+def _supplier_reads(request: Request, principal: Principal) -> Response | None:
+    return _supplier_refused(request, principal, write=False)
+
+
+def _supplier_writes(request: Request, principal: Principal) -> Response | None:
+    return _supplier_refused(request, principal, write=True)
+
+
 def _may_write(principal: Principal) -> bool:
     return Permission.catalog_write in principal.permissions
 
@@ -349,12 +364,9 @@ async def _list(
 @router.get("/products", response_class=HTMLResponse)
 async def products(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
     """The supplier's own products: state, price range, stock, review notes."""
-    principal = await _principal(request, session)
-    if principal is None:
-        return _to_login(request)
-    refused = _supplier_refused(request, principal, write=False)
-    if refused is not None:
-        return refused
+    principal = await _signed_in(request, session, _supplier_reads)
+    if not isinstance(principal, Principal):
+        return principal
     return await _list(request, session, principal)
 
 
@@ -381,12 +393,9 @@ async def new_product_form(
     request: Request, session: AsyncSession = Depends(get_session)
 ) -> Response:
     """The new-product form."""
-    principal = await _principal(request, session)
-    if principal is None:
-        return _to_login(request)
-    refused = _supplier_refused(request, principal, write=True)
-    if refused is not None:
-        return refused
+    principal = await _signed_in(request, session, _supplier_writes)
+    if not isinstance(principal, Principal):
+        return principal
     return _new_form(request, principal)
 
 
@@ -395,15 +404,10 @@ async def create_product(
     request: Request, session: AsyncSession = Depends(get_session)
 ) -> Response:
     """Save a new product as a draft, or submit it for review at once."""
-    form, forged = await _checked_form(request, session)
-    if forged is not None:
-        return forged
-    principal = await _principal(request, session)
-    if principal is None:
-        return _to_login(request)
-    refused = _supplier_refused(request, principal, write=True)
-    if refused is not None:
-        return refused
+    posted = await _signed_post(request, session, _supplier_writes)
+    if isinstance(posted, Response):
+        return posted
+    principal, form = posted
     data, typed, errors = parse_product_form(form)
     if data is None:
         return _new_form(request, principal, typed, errors, status_code=422)
@@ -425,15 +429,10 @@ async def create_product(
 async def _supplier_act(
     request: Request, session: AsyncSession, product_id: str, action: str
 ) -> Response:
-    _, forged = await _checked_form(request, session)
-    if forged is not None:
-        return forged
-    principal = await _principal(request, session)
-    if principal is None:
-        return _to_login(request)
-    refused = _supplier_refused(request, principal, write=True)
-    if refused is not None:
-        return refused
+    posted = await _signed_post(request, session, _supplier_writes)
+    if isinstance(posted, Response):
+        return posted
+    principal, _ = posted
     try:
         if action == "submit":
             await catalog.submit_product(session, principal, product_id)
@@ -495,12 +494,9 @@ async def _edit_page(
 async def _own(
     request: Request, session: AsyncSession, product_id: str, *, write: bool
 ) -> tuple[Principal, ProductRead] | Response:
-    principal = await _principal(request, session)
-    if principal is None:
-        return _to_login(request)
-    refused = _supplier_refused(request, principal, write=write)
-    if refused is not None:
-        return refused
+    principal = await _signed_in(request, session, _supplier_writes if write else _supplier_reads)
+    if not isinstance(principal, Principal):
+        return principal
     try:
         return principal, await catalog.get_product(session, principal, product_id)
     except catalog_errors.ProductNotFound:
@@ -630,21 +626,22 @@ async def upload_image(
 # --- the platform's review queue -----------------------------------------------------------
 
 
-async def _reviewer(request: Request, session: AsyncSession) -> Principal | Response:
-    principal = await _principal(request, session)
-    if principal is None:
-        return _to_login(request)
+def _not_reviewer(request: Request, principal: Principal) -> Response | None:
     if (
-        principal.tenant_kind is not TenantKind.platform
-        or Permission.products_review not in principal.permissions
+        principal.tenant_kind is TenantKind.platform
+        and Permission.products_review in principal.permissions
     ):
-        return render(
-            request,
-            "console/message.html",
-            principal=principal,
-            status_code=403,
-            message="review_denied",
-        )
+        return None
+    return render(
+        request, "console/message.html", principal=principal, status_code=403,
+        message="review_denied",
+    )  # fmt: skip
+
+
+async def _reviewer(request: Request, session: AsyncSession) -> Principal | Response:
+    principal = await _signed_in(request, session, _not_reviewer)
+    if not isinstance(principal, Principal):
+        return principal
     # A reviewer's session deliberately sees every supplier's products (as the API's).
     scope_session(session, None, all_tenants=True)
     return principal

@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from daihuo.core.clock import utcnow
-from daihuo.pages.console import CHINA_TIME, _principal, _to_login, render
+from daihuo.pages.console import CHINA_TIME, _signed_in, render
 from daihuo.settlement import errors as settlement_errors
 from daihuo.settlement import service as settlement
 from daihuo.tenancy.deps import get_session
@@ -80,12 +80,9 @@ async def settlement_page(
     request: Request, session: AsyncSession = Depends(get_session)
 ) -> Response:
     """Balances and the statement of a period, in China time."""
-    principal = await _principal(request, session)
-    if principal is None:
-        return _to_login(request)
-    refused = _refused(request, principal)
-    if refused is not None:
-        return refused
+    principal = await _signed_in(request, session, _refused)
+    if not isinstance(principal, Principal):
+        return principal
     owner = settlement.owner_of(principal)
     balances = await settlement.balances(session, owner)
     today = utcnow().astimezone(CHINA_TIME).date()

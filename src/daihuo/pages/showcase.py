@@ -20,7 +20,13 @@ from daihuo.catalog import errors as catalog_errors
 from daihuo.catalog import service as catalog
 from daihuo.core.db import commit
 from daihuo.core.pagination import PageParams
-from daihuo.pages.console import MANY, _checked_form, _not_merchant, _principal, _to_login, render
+from daihuo.pages.console import (
+    MANY,
+    _not_merchant,
+    _signed_in,
+    _signed_post,
+    render,
+)
 from daihuo.pages.pool import fen_to_yuan, yuan_to_fen
 from daihuo.tenancy.deps import get_session
 from daihuo.tenancy.domain import Permission, Principal
@@ -57,25 +63,17 @@ async def _page(
 @router.get("/showcase", response_class=HTMLResponse)
 async def showcase(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
     """The merchant's showcase: its items, prices and commissions."""
-    principal = await _principal(request, session)
-    if principal is None:
-        return _to_login(request)
-    refused = _not_merchant(request, principal)
-    if refused is not None:
-        return refused
+    principal = await _signed_in(request, session, _not_merchant)
+    if not isinstance(principal, Principal):
+        return principal
     return await _page(request, session, principal)
 
 
 async def _act(request: Request, session: AsyncSession, item_id: str, action: str) -> Response:
-    form, forged = await _checked_form(request, session)
-    if forged is not None:
-        return forged
-    principal = await _principal(request, session)
-    if principal is None:
-        return _to_login(request)
-    refused = _not_merchant(request, principal)
-    if refused is not None:
-        return refused
+    posted = await _signed_post(request, session, _not_merchant)
+    if isinstance(posted, Response):
+        return posted
+    principal, form = posted
     if not _may_write(principal):
         return render(
             request, "console/message.html", principal=principal, status_code=403,
