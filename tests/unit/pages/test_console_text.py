@@ -11,10 +11,15 @@ import pytest
 
 from daihuo.analytics.cli_report import FUNNEL_STEPS, METRICS
 from daihuo.analytics.review import COMPARED, Marker
+from daihuo.catalog.domain import ProductState
+from daihuo.orders.domain import OrderState
 from daihuo.pages import TEMPLATE_DIR
 from daihuo.pages.console import LAST_MINUTE, show
 from daihuo.pages.i18n import TEXT, messages, pick_lang
+from daihuo.pages.orders import TABS
 from daihuo.pages.pool import SORTS
+from daihuo.settlement.domain import AccountType, EventKind
+from daihuo.tenancy.domain import TenantKind
 
 KEYS = re.compile(r"""\bt(?:\.(\w+)|\[['"]([\w.]+)['"]\])""")
 DYNAMIC = re.compile(r"""\bt\[['"]([\w.]+)['"]\s*~""")
@@ -25,8 +30,8 @@ def test_every_literal_key_of_the_console_templates_is_in_the_catalogue() -> Non
     for template in (TEMPLATE_DIR / "console").glob("*.html"):
         for attr, item in KEYS.findall(template.read_text()):
             used.add(attr or item)
-    code = "".join((Path(TEMPLATE_DIR).parent / f).read_text() for f in ("console.py", "pool.py"))
-    used |= set(re.findall(r'"((?:pool_)?err_\w+)"', code))
+    code = "".join(p.read_text() for p in Path(TEMPLATE_DIR).parent.glob("*.py"))
+    used |= set(re.findall(r'"((?:[a-z]+_)?err_\w+)"', code))
     used |= set(re.findall(r'message="(\w+)"', code))
     assert used, "the pattern found the templates' keys"
     assert sorted(used - TEXT.keys()) == []
@@ -36,7 +41,24 @@ def test_prefixed_keys_exist_for_every_value_they_are_built_from() -> None:
     prefixes = set()
     for template in (TEMPLATE_DIR / "console").glob("*.html"):
         prefixes |= set(DYNAMIC.findall(template.read_text()))
-    assert prefixes == {"m.", "state_", "kind_", "marker_", "pool_sort_", "lm_"}
+    assert prefixes == {
+        "m.", "state_", "kind_", "marker_", "pool_sort_", "lm_", "orders_tab_", "orders_state_",
+        "prod_state_", "prod_done_", "settle_account_", "settle_event_", "platform_kind_",
+    }  # fmt: skip
+    for tab in TABS:  # the orders page's tabs and every state an order can be in
+        assert f"orders_tab_{tab}" in TEXT, tab
+    for state in OrderState:
+        assert f"orders_state_{state.value}" in TEXT, state
+    for state in ProductState:
+        assert f"prod_state_{state.value}" in TEXT, state
+    for done in ("saved", "stock", "image"):  # the product page's ?done= notices
+        assert f"prod_done_{done}" in TEXT, done
+    for account in AccountType:
+        assert f"settle_account_{account.value}" in TEXT, account
+    for event in EventKind:
+        assert f"settle_event_{event.value}" in TEXT, event
+    for kind in TenantKind:
+        assert f"platform_kind_{kind.value}" in TEXT, kind
     for key, _ in LAST_MINUTE:  # the live tile's last-minute figures
         assert f"lm_{key}" in TEXT, key
     for sort in SORTS:
