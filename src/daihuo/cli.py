@@ -282,13 +282,28 @@ def _one_line(exc: Exception) -> str:
 # --- demo and checks ------------------------------------------------------------------
 
 
+# The console's pages the demo prints: (label, path, who signs in and what it shows).
+DEMO_PAGES = [
+    ("Console", "/console", "sign in with an account below: each sees its own dashboard"),
+    ("Supply pool", "/console/pool", "search and pick products: merchant@daihuo.local"),
+    ("Showcase", "/console/showcase", "the merchant's picked products and prices"),
+    ("Sessions", "/console/sessions", "schedule, go live, end; each with its review"),
+    ("Analytics", "/console/analytics", "a merchant's or supplier's sessions over time"),
+    ("Products", "/console/products", "supplier@daihuo.local: products, SKUs, stock, batches"),
+    ("Orders", "/console/orders", "paid orders to ship: supplier@daihuo.local"),
+    ("Settlement", "/console/settlement", "balances and statements, CSV"),
+    ("Platform", "/console/platform", "operator@daihuo.local: tenants, books, alerts"),
+    ("Review queue", "/console/review", "operator@daihuo.local: products waiting to list"),
+]
+
+
 @app.command()
 def demo(
     port: int | None = typer.Option(None, help="Port (default from DAIHUO_PORT or 8000)."),
     no_serve: bool = typer.Option(False, "--no-serve", help="Prepare the demo data only."),
 ) -> None:
     """Migrate the embedded database, seed the demo tenants, print the URLs and serve."""
-    from daihuo.demo import seed
+    from daihuo.demo import ACCOUNTS, seed
     from daihuo.migrate import upgrade
 
     settings = get_settings()
@@ -301,16 +316,8 @@ def demo(
     info = run(seed(settings))
     base = f"http://{settings.host}:{port or settings.port}"
     out.rule("[bold]Daihuo 带货 demo")
-    out.print(f"Console       {base}/console  (sign in with an account below)")
-    out.print(
-        f"Supply pool   {base}/console/pool  (search and pick products: "
-        "merchant@daihuo.local; suppliers browse it too)"
-    )
-    out.print(
-        f"Orders        {base}/console/orders  (paid orders to ship: supplier@daihuo.local; "
-        "merchants follow theirs)"
-    )
-    out.print(f"Settlement    {base}/console/settlement  (balances and statements, CSV)")
+    for name, path, note in DEMO_PAGES:
+        out.print(f"{name:<14}{base}{path}  ({note})")
     out.print(f"API docs      {base}/api/docs")
     out.print(f"Health        {base}/readyz")
     if info.provenance:
@@ -326,11 +333,14 @@ def demo(
         own = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host  # noqa: S104
         settings.demo_live_url = f"http://{own}:{port or settings.port}"
         minutes = settings.demo_live_minutes / settings.demo_live_speed
+        first_buyer = next(email for email, _, kind, *_ in ACCOUNTS if kind is None)
         out.print(
             f"Live session  {info.live_session} goes live in a few seconds with "
             f"{settings.demo_live_viewers:,} simulated viewers for about {minutes:.0f} min\n"
             f"              watch {base}/live/{info.live_session}  (the consumer's live room; "
-            "buyer0@daihuo.local can buy)\n"
+            f"{first_buyer} can buy)\n"
+            f"              screen {base}/console/sessions/{info.live_session}/screen  "
+            "(the host's big screen: merchant@daihuo.local)\n"
             f"              room  ws://{settings.host}:{port or settings.port}/ws/rooms/"
             f"{info.live_session}\n"
             f"              report {base}/api/v1/sessions/{info.live_session}/report "

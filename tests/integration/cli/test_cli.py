@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from starlette.routing import Match
+
+from daihuo.app import create_app
+from daihuo.cli import DEMO_PAGES
+from daihuo.demo import ACCOUNTS
 
 DAIHUO = [sys.executable, "-m", "daihuo"]
 
@@ -174,6 +180,19 @@ def test_demo_prepares_accounts_and_is_idempotent(tmp_path: Path) -> None:
         assert "merchant@daihuo.local" in r.stdout and "/api/docs" in r.stdout
         assert "/console" in r.stdout and "/console/pool" in r.stdout
         assert "/console/orders" in r.stdout
+    # Every page it prints is served, and every account it names can sign in.
+    app = create_app()
+
+    def served(path: str) -> bool:
+        scope = {"type": "http", "path": path, "method": "GET", "root_path": "", "path_params": {}}
+        return any(route.matches(scope)[0] is Match.FULL for route in app.routes)
+
+    printed = re.findall(r"http://[^/\s]+(/[^\s]*)", r.stdout)
+    assert {path for _, path, _ in DEMO_PAGES} <= set(printed)
+    assert [path for path in printed if not served(path)] == []
+    assert not served("/console/no-such-page")
+    named = set(re.findall(r"[\w.+-]+@daihuo\.local", r.stdout))
+    assert named and named <= {email for email, *_ in ACCOUNTS}
 
 
 def test_lint_zh_fails_on_traditional_text(tmp_path: Path) -> None:
