@@ -21,6 +21,7 @@ from daihuo.orders import errors, service
 from daihuo.orders.domain import OrderState
 from daihuo.orders.models import Order
 from daihuo.orders.schemas import (
+    DeliveryAddress,
     HistoryRead,
     OrderCreate,
     OrderRead,
@@ -173,11 +174,30 @@ async def cancel_order(
     return service.read(order, window(request))
 
 
+@router.put(
+    "/orders/{order_id}/address",
+    dependencies=[Depends(gated)],
+    tags=["orders"],
+    responses=problems(*ACT, errors.AddressLocked),
+)
+async def set_address(
+    request: Request,
+    order_id: ResourceId,
+    data: DeliveryAddress,
+    principal: Principal = Depends(get_principal),
+    session: AsyncSession = Depends(get_session),
+) -> OrderRead:
+    """Give or correct the delivery address (the buyer, until the order ships)."""
+    order = await service.set_address(session, principal, order_id, data)
+    await commit(session)
+    return service.read(order, window(request))
+
+
 @router.post(
     "/orders/{order_id}/ship",
     dependencies=[Depends(gated)],
     tags=["orders"],
-    responses=problems(*ACT),
+    responses=problems(*ACT, errors.AddressMissing),
 )
 async def ship_order(
     request: Request,

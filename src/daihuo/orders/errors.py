@@ -39,3 +39,11 @@ class InvalidRefundAmount(ValidationFailed):
 
 class OrderExpired(Conflict):
     slug, title = "order-expired", "The order's reservation has expired"
+
+
+class AddressMissing(Conflict):
+    slug, title = "address-missing", "The order has no delivery address"
+
+
+class AddressLocked(Conflict):
+    slug, title = "address-locked", "The order has left the warehouse; its address is fixed"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -408,6 +408,7 @@ async def _act(
     *,
     note: str | None = None,
     amount: int | None = None,
+    check: Callable[[Order], None] | None = None,
     **values: Any,
 ) -> tuple[OrdersRepository, Order, OrderState, Actor]:
     repo = OrdersRepository(session, party_of(ctx))
@@ -416,6 +417,8 @@ async def _act(
     before = OrderState(order.state)
     refund_from = OrderState(order.refund_from) if order.refund_from else None
     after = transition(before, action, actor, refund_from=refund_from)
+    if check is not None:  # the action's own precondition, once the transition is allowed
+        check(order)
     now = utcnow()
     await _apply(repo, order, before, after, updated_at=now, **values)
     _history(
@@ -451,6 +454,32 @@ async def _release(
         await repo.return_quota(order.buyer_id, order.product_id, order.quantity)
 
 
+def _has_address(order: Order) -> None:
+    if order.delivery_json is None:
+        raise errors.AddressMissing(
+            "The buyer has not given a delivery address yet; it cannot be shipped."
+        )
+
+
+ADDRESS_OPEN = frozenset({OrderState.created, OrderState.paid})  # not yet handed to a carrier
+
+
+async def set_address(
+    session: AsyncSession, ctx: Principal, order_id: str, address: DeliveryAddress
+) -> Order:
+    """The buyer gives (or corrects) the delivery address until the order ships."""
+    repo = OrdersRepository(session, party_of(ctx))
+    order = await _visible_order(repo, order_id)
+    if ctx.user_id is None or ctx.user_id != order.buyer_id:
+        raise errors.NotYourRole("Only the buyer gives the delivery address.")
+    state = OrderState(order.state)
+    if state not in ADDRESS_OPEN:
+        raise errors.AddressLocked(f"The order is {state.value}; its address can no longer change.")
+    if not await repo.move(order, state, updated_at=utcnow(), **_delivery(address)):
+        raise errors.OrderChanged("The order changed while this request ran; reload it.")
+    return order
+
+
 async def ship_order(session: AsyncSession, ctx: Principal, order_id: str, data: Shipment) -> Order:
     """The supplier hands a paid order to a carrier."""
     now = utcnow()
@@ -459,6 +488,7 @@ async def ship_order(session: AsyncSession, ctx: Principal, order_id: str, data:
         ctx,
         order_id,
         OrderAction.ship,
+        check=_has_address,
         note=f"{data.carrier} {data.tracking_no}",
         carrier=data.carrier,
         tracking_no=data.tracking_no,

@@ -389,6 +389,10 @@ POOL: dict[str, tuple[str, str]] = {
         "The order changed meanwhile; reload and try again",
     ),
     "orders_err_gone": ("找不到该订单", "No such order"),
+    "orders_err_address": (
+        "买家还没有填写收货地址，暂不能发货",
+        "The buyer has not given a delivery address yet, so it cannot ship",
+    ),
     # The settlement page: balances and the statement of a period.
     "nav_settlement": ("结算", "Settlement"),
     "settle_title": ("结算与对账", "Settlement"),

@@ -164,6 +164,8 @@ async def _act(request: Request, session: AsyncSession, order_id: str, action: s
         error = "orders_err_gone"
     except order_errors.NotYourRole:
         error = "orders_ship_denied"
+    except order_errors.AddressMissing:
+        error = "orders_err_address"
     if error is not None:
         await session.rollback()
         return await _page(

@@ -134,10 +134,19 @@ async def create_shop(
     return shop
 
 
+# Where the tests' orders ship to (an order needs one before the supplier can ship it).
+ADDRESS = {"recipient": "李四", "phone": "13800000000", "region": "浙江省 杭州市 西湖区",
+           "detail": "文三路 1 号"}  # fmt: skip
+
+
 async def place(
     client: httpx.AsyncClient, shop: Shop, buyer: Account, qty: int = 1, **extra: Any
 ) -> httpx.Response:
-    body = {"item_id": shop.item_id, "sku_id": shop.sku_id, "quantity": qty, **extra}
+    """Place an order with ``ADDRESS``; ``address=None`` places one without an address."""
+    body = {"item_id": shop.item_id, "sku_id": shop.sku_id, "quantity": qty}
+    body |= {"address": ADDRESS} | extra
+    if body["address"] is None:
+        del body["address"]
     return await client.post("/api/v1/orders", json=body, headers=buyer.headers)
 
 

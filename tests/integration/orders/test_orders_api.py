@@ -17,6 +17,7 @@ from daihuo.orders.events import HUB
 from tests.conftest import client_for, make_settings
 from tests.fixtures import create_member, create_user
 from tests.integration.orders.shop import (
+    ADDRESS,
     FAST,
     create_shop,
     order_of,
@@ -393,3 +394,38 @@ async def test_reservations_expire_even_if_no_process_ran_when_they_did(
             await wait_for_state(client, shop.buyers[0], order["id"], "cancelled", seconds=10)
         assert (await order_of(client, shop.buyers[0], paid["id"]))["state"] == "paid"
     assert await stock(database_url, shop.sku_id) == (99, 0, 1)
+
+
+async def test_an_order_ships_only_with_an_address_the_buyer_may_change_until_then(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    shop = await create_shop(client, database_url, buyers=2)
+    buyer, other = shop.buyers
+    order = (await place(client, shop, buyer, address=None)).json()
+    assert order["delivery"] is None
+    oid = order["id"]
+    await pay(client, buyer, oid)
+    s = shop.supplier.headers
+    ship = {"carrier": "顺丰速运", "tracking_no": "SF1"}
+    r = await client.post(f"/api/v1/orders/{oid}/ship", json=ship, headers=s)
+    assert r.status_code == 409 and r.json()["type"].endswith("address-missing")
+    assert (await order_of(client, buyer, oid))["state"] == "paid"
+
+    url = f"/api/v1/orders/{oid}/address"
+    home = ADDRESS | {"detail": "文二路 8 号"}
+    for who, code in ((other, 404), (shop.merchant, 403), (shop.supplier, 403)):
+        r = await client.put(url, json=home, headers=who.headers)
+        assert r.status_code == code, (who.email, r.text)
+    r = await client.put(url, json=home | {"phone": "call me"}, headers=buyer.headers)
+    assert r.status_code == 422
+    assert (await order_of(client, buyer, oid))["delivery"] is None  # nothing changed
+
+    r = await client.put(url, json=home, headers=buyer.headers)
+    assert r.status_code == 200 and r.json()["delivery"] == home
+    r = await client.put(url, json=ADDRESS, headers=buyer.headers)  # corrected before shipping
+    assert r.status_code == 200 and r.json()["delivery"] == ADDRESS
+    r = await client.post(f"/api/v1/orders/{oid}/ship", json=ship, headers=s)
+    assert r.status_code == 200 and r.json()["state"] == "shipped"
+    r = await client.put(url, json=home, headers=buyer.headers)
+    assert r.status_code == 409 and r.json()["type"].endswith("address-locked")
+    assert (await order_of(client, buyer, oid))["delivery"] == ADDRESS

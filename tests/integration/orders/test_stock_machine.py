@@ -31,7 +31,7 @@ from daihuo.core.clock import utcnow
 from daihuo.core.db import Database, commit
 from daihuo.orders import errors as order_errors
 from daihuo.orders import service as orders
-from daihuo.orders.schemas import OrderCreate, RefundRequest, Shipment
+from daihuo.orders.schemas import DeliveryAddress, OrderCreate, RefundRequest, Shipment
 from daihuo.settlement import service as settlement
 from daihuo.settlement.service import Policy
 from daihuo.tenancy import service as tenancy
@@ -39,6 +39,7 @@ from daihuo.tenancy.domain import Principal, TenantKind, Via
 from daihuo.tenancy.service import AuthConfig
 
 from tests.conftest import DatabaseFactory
+from tests.integration.orders.shop import ADDRESS
 
 WINDOW = timedelta(minutes=15)
 
@@ -143,7 +144,12 @@ class StockMachine(RuleBasedStateMachine):
     @rule(target=orders, qty=st.integers(min_value=1, max_value=5), who=st.integers(0, 2))
     def create(self, qty: int, who: int) -> Any:
         buyer = self.w.buyers[who]
-        data = OrderCreate(item_id=self.item_id, sku_id=self.sku_id, quantity=qty)
+        data = OrderCreate(
+            item_id=self.item_id,
+            sku_id=self.sku_id,
+            quantity=qty,
+            address=DeliveryAddress(**ADDRESS),
+        )
         try:
             order = self.run(
                 self._in(buyer, lambda s: orders.place_order(s, buyer, data, max_quantity=999))

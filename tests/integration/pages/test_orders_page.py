@@ -32,7 +32,7 @@ async def sold(client: httpx.AsyncClient, database_url: str) -> dict[str, Any]:
     shop = await create_shop(client, database_url, buyers=1)
     buyer = shop.buyers[0]
     ids = []
-    for extra in ({"address": HOME}, {}, {"address": HOME}):
+    for extra in ({"address": HOME}, {"address": None}, {"address": HOME}):
         r = await place(client, shop, buyer, **extra)
         assert r.status_code == 201, r.text
         ids.append(r.json()["id"])
@@ -59,7 +59,8 @@ async def test_the_supplier_ships_and_delivers_from_the_page(
     assert 'href="/console/orders" aria-current="page"' in r.text
     assert HOME["detail"] in r.text and HOME["phone"] in r.text
     assert ZH["orders_no_address"] in r.text  # the order placed without one
-    assert r.text.count('class="ship"') == 2
+    assert r.text.count('class="ship"') == 1  # none for the order without an address
+    assert r.text.count('data-role="wait-address"') == 1
     r = await client.get("/console/orders", params={"state": "created"})
     assert listed(r.text) == [sold["unpaid"]] and 'class="ship"' not in r.text
     r = await client.get("/console/orders", params={"state": "all", "lang": "en"})
@@ -167,3 +168,23 @@ async def test_merchants_follow_and_only_supplier_members_who_may_write_ship(
     assert (await order_of(client, buyer, order_id))["state"] == "paid"
     r = await client.get("/console/orders", params={"cursor": "x" * 300})
     assert r.status_code == 422
+
+
+async def test_an_order_without_an_address_ships_once_the_buyer_gives_one(
+    client: httpx.AsyncClient, sold: dict[str, Any]
+) -> None:
+    shop, buyer, order_id = sold["shop"], sold["buyer"], sold["bare"]
+    await sign_in(client, shop.supplier.email)
+    csrf = hidden((await client.get("/console/orders")).text, "csrf")
+    shipment = {"csrf": csrf, "carrier": "顺丰速运", "tracking_no": "SF42"}
+    r = await client.post(f"/console/orders/{order_id}/ship", data=shipment)
+    assert r.status_code == 422 and ZH["orders_err_address"] in r.text
+    assert (await order_of(client, buyer, order_id))["state"] == "paid"
+
+    r = await client.put(f"/api/v1/orders/{order_id}/address", json=HOME, headers=buyer.headers)
+    assert r.status_code == 200 and r.json()["delivery"] == HOME
+    r = await client.get("/console/orders")
+    assert r.text.count('class="ship"') == 2 and 'data-role="wait-address"' not in r.text
+    r = await client.post(f"/console/orders/{order_id}/ship", data=shipment)
+    assert r.status_code == 303
+    assert (await order_of(client, buyer, order_id))["state"] == "shipped"

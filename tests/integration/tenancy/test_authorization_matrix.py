@@ -282,6 +282,11 @@ COMMERCE: dict[tuple[str, str], Spec] = {
         None,
         _statuses(201, {"consumer"}, platform_admin=404),
     ),
+    ("PUT", "/api/v1/orders/{order_id}/address"): Spec(
+        "/api/v1/orders/{order_created}/address",
+        {"recipient": "王五", "phone": "13900000000", "region": "上海市 徐汇区", "detail": "1 号"},
+        _statuses(200, {"consumer"}, **STRANGERS),
+    ),
     ("POST", "/api/v1/orders/{order_id}/ship"): Spec(
         "/api/v1/orders/{order_paid}/ship",
         {"carrier": "顺丰速运", "tracking_no": "SF1"},

@@ -29,7 +29,7 @@ from daihuo.tenancy.domain import TenantKind
 
 from tests.conftest import DatabaseFactory, client_for, make_settings
 from tests.fixtures import Account, create_api_key, create_member, create_user
-from tests.integration.orders.shop import FAST, pay, product_body
+from tests.integration.orders.shop import ADDRESS, FAST, pay, product_body
 
 # The world's orders are built once and copied for every test: their reservations must
 # not run out while the matrix runs.
@@ -165,7 +165,8 @@ async def _commerce(
         )  # fmt: skip
         assert r.status_code == 201, r.text
         live = r.json()["id"]
-        body = {"item_id": item, "sku_id": listed["skus"][0]["id"], "quantity": 1}
+        body = {"item_id": item, "sku_id": listed["skus"][0]["id"], "quantity": 1,
+                "address": ADDRESS}  # fmt: skip
         orders = []
         for _ in range(5):
             r = await client.post("/api/v1/orders", json=body, headers=consumer.headers)
