@@ -16,6 +16,7 @@ from daihuo.core.db import rollback
 from daihuo.core.errors import Unauthorized, problems
 from daihuo.live import errors as live_errors
 from daihuo.live import service as live
+from daihuo.live.room import RoomHub
 from daihuo.tenancy import errors as tenancy_errors
 from daihuo.tenancy.deps import get_session, require
 from daihuo.tenancy.domain import Permission, Principal
@@ -41,6 +42,7 @@ def _ms(at: Any) -> int:
     responses=problems(*AUTH, *DENIED, live_errors.LiveSessionNotFound),
 )
 async def session_comments(
+    request: Request,
     session_id: SessionKey,
     principal: Principal = Depends(require(Permission.sessions_read)),
     session: AsyncSession = Depends(get_session),
@@ -58,7 +60,13 @@ async def session_comments(
     ]
     pins = [Pin(p.item_id, _ms(p.start), None if p.end is None else _ms(p.end)) for p in periods]
     state = await feed.read(session_id)
-    return shape(session_id, state, products, pins)
+    shaped = shape(session_id, state, products, pins)
+    # The queue shows comments as the room did: masked by the merchant's word filter.
+    hub: RoomHub = request.app.state.rooms
+    words = await hub.word_filter(str(principal.tenant_id))
+    for entry in (*shaped["questions"], *shaped["complaints"]):
+        entry["text"] = words.mask(entry["text"])
+    return shaped
 
 
 # Answer drafts (issue 10, item 2): their routes live in drafts_api.

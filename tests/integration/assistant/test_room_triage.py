@@ -110,3 +110,23 @@ async def test_another_merchant_cannot_read_a_rooms_triage(env: Env) -> None:
     r = await http.get(f"/api/v1/sessions/{sid}/assistant/comments", headers=other.merchant.headers)
     assert r.status_code == 404
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_the_queue_masks_the_merchants_words_as_the_room_does(env: Env) -> None:
+    http = env.http
+    shop, sid, _ = await _session_with_two_products(http, env.db)
+    r = await http.put(
+        "/api/v1/live-words", json={"words": ["老地方"]}, headers=shop.merchant.headers
+    )
+    assert r.status_code == 200, r.text
+    viewer = await Viewer.join(env.ws, sid, visitor=await visitor_token(http, sid))
+    await viewer.expect("snapshot")
+    await viewer.send({"type": "comment", "text": "口红在老地方能买到吗？", "ref": "q"})
+    seen = await viewer.until(lambda m: m["type"] == "comment")
+    assert seen["text"] == "口红在***能买到吗？"  # what the room shows
+
+    path = f"/api/v1/sessions/{sid}/assistant/comments"
+    body = await _until_counted(http, path, shop.merchant.headers, 1)
+    assert [q["text"] for q in body["questions"]] == ["口红在***能买到吗？"]
+    assert "老地方" not in str(body)
+    await viewer.close()
