@@ -507,6 +507,23 @@ def test_a_supplier_lists_a_product_the_operator_approves_it_and_a_merchant_pick
     row = page.locator(f"tr[data-product='{made}'] [data-role=state]")
     assert row.inner_text() == ZH["prod_state_in_review"]
 
+    # Its page: a second SKU added through the form, as the product API then reads it.
+    page.click(f"tr[data-product='{made}'] a[href='/console/products/{made}']")
+    page.wait_for_url(f"**/console/products/{made}")
+    page.fill("#f-new_code", "BASKET-L")
+    page.fill("#f-new_spec", "尺寸=大号")
+    page.fill("#f-new_price", "69.9")
+    page.fill("#f-new_stock", "8")
+    page.click("[data-testid=add-sku] button[type=submit]")
+    page.wait_for_url("**?done=sku_added")
+    assert page.text_content("[data-testid=done]") == ZH["prod_done_sku_added"]
+    assert axe_violations(page) == []  # the page with its SKU rows' forms and the new one
+    skus = demo.api(f"/api/v1/products/{made}", SUPPLIER).json()["skus"]
+    assert {s["code"]: (s["spec"], s["price"], s["available"]) for s in skus} == {
+        "BASKET-S": ({"尺寸": "小号"}, 4990, 20),
+        "BASKET-L": ({"尺寸": "大号"}, 6990, 8),
+    }
+
     page.click(".signout button")
     page.wait_for_url("**/console/login")
     sign_in(page, demo, "operator@daihuo.local", then="/console/review")

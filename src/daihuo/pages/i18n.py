@@ -491,6 +491,29 @@ POOL: dict[str, tuple[str, str]] = {
     "prod_done_saved": ("已保存", "Saved"),
     "prod_done_stock": ("库存已调整", "Stock adjusted"),
     "prod_done_image": ("图片已上传", "Image added"),
+    "prod_done_sku_added": ("规格已添加", "SKU added"),
+    "prod_done_sku_saved": ("规格已保存", "SKU saved"),
+    "prod_sku_add": ("添加规格", "Add a SKU"),
+    "prod_sku_add_go": ("添加", "Add"),
+    "prod_sku_save": ("保存", "Save"),
+    "prod_err_sku_taken": (
+        "该商品已有这个规格编码",
+        "This product already has a SKU with this code",
+    ),
+    "prod_err_sku_code": (
+        "规格编码只能包含字母、数字、下划线、短横线和点，最多 40 个字符",
+        "Letters, digits, _ - and . only, at most 40 characters",
+    ),
+    "prod_err_sku_spec": (
+        "最多 5 项；名称不超过 60 个字，值不超过 100 个字",
+        "At most 5 options; names up to 60 characters, values up to 100",
+    ),
+    "prod_err_sku_price": (
+        "建议售价须在商品的价格区间内",
+        "The suggested price must be inside the product's price range",
+    ),
+    "prod_err_sku_limit": ("规格数量已达上限", "This product has as many SKUs as it may"),
+    "prod_err_sku_gone": ("找不到该规格", "No such SKU"),
     "prod_content_locked": (
         "商品在售或审核中：只能修改价格、佣金和限购；修改内容请先下架",
         "Listed or in review: only prices, commission and the limit can change; "

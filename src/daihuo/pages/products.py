@@ -12,6 +12,10 @@
   or submitted for review at once. Every field is checked by the catalogue's own schema
   and rules; a refused form comes back with the values as typed and the reason beside
   each wrong field, and nothing is saved.
+* ``/console/products/{id}`` — one product: its fields (content only while a draft or
+  delisted), each SKU's suggested price and options and its stock, a new SKU, its images.
+  The SKU forms are checked by the catalogue's ``SkuCreate`` / ``SkuUpdate`` like the API's
+  bodies; an edited row sends only what differs from the SKU as it is.
 * ``/console/review`` — the platform's review queue, oldest first, each product in full
   (description, attributes, SKUs); approve lists it in the supply pool, reject sends it
   back to draft with a reason the supplier sees.
@@ -25,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -42,6 +46,9 @@ from daihuo.catalog.schemas import (
     ProductRead,
     ProductUpdate,
     Rejection,
+    SkuCreate,
+    SkuRead,
+    SkuUpdate,
 )
 from daihuo.core.db import commit, scope_session
 from daihuo.core.pagination import PageParams
@@ -61,6 +68,9 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 ProductKey = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 SKU_ROWS = 5
 SKU_FIELDS = ("code", "spec", "price", "stock")
+NEW_SKU = "new_"  # the add-a-SKU form's fields: new_code, new_spec, new_price, new_stock
+# The product page's ?done= notices (each has its prod_done_ text).
+Done = Literal["saved", "stock", "image", "sku_added", "sku_saved"]
 TEXT_FIELDS = ("title", "category", "description", "attributes", "price_min", "price_max")
 REVIEW_PAGE = 20
 _PAIR = re.compile(r"\s*[=:：]\s*")
@@ -157,7 +167,7 @@ def _fields(form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str], di
         errors["commission"] = "pool_err_percent"
     body["max_per_user"] = None
     if typed["limit"]:
-        if typed["limit"].isdigit() and 1 <= int(typed["limit"]) <= 1_000_000:
+        if typed["limit"].isdecimal() and 1 <= int(typed["limit"]) <= 1_000_000:
             body["max_per_user"] = int(typed["limit"])
         else:
             errors["limit"] = "prod_err_limit"
@@ -205,6 +215,95 @@ def _schema_errors(exc: ValidationError, rows: list[int], errors: dict[str, str]
             errors.setdefault(str(loc[0]), "prod_err_field")
 
 
+def parse_sku_fields(
+    form: Mapping[str, str], prefix: str, fields: tuple[str, ...] = SKU_FIELDS
+) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """One SKU's fields (named ``{prefix}code`` … for each of ``fields``) → the schema's
+    body, the values as typed, and the message key of each wrong field."""
+    typed = {f"{prefix}{f}": form.get(f"{prefix}{f}", "").strip() for f in fields}
+    body: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for f in fields:
+        text = typed[f"{prefix}{f}"]
+        try:
+            if f == "spec":
+                body[f] = parse_pairs(text, lines=False)
+            elif f == "price":
+                body[f] = yuan_to_fen(text)
+            elif f == "stock":
+                if not text.isdecimal():  # "²" is a digit to isdigit, not to int
+                    raise ValueError(text)
+                body[f] = int(text)
+            else:
+                body[f] = text
+        except ValueError:
+            errors[f"{prefix}{f}"] = {"spec": "prod_err_pairs", "price": "pool_err_amount"}.get(
+                f, "pool_err_whole"
+            )
+    return body, typed, errors
+
+
+SkuBody = TypeVar("SkuBody", SkuCreate, SkuUpdate)
+SKU_SCHEMA_ERRORS = {
+    "code": "prod_err_sku_code",
+    "price": "pool_err_amount",
+    "stock": "pool_err_whole",
+    "spec": "prod_err_sku_spec",
+}
+
+
+def _checked_sku(
+    schema: type[SkuBody], body: dict[str, Any], prefix: str, errors: dict[str, str]
+) -> SkuBody | None:
+    """``body`` as the catalogue's schema takes it, or None with the reasons in ``errors``."""
+    if errors:
+        return None
+    try:
+        return schema(**body)
+    except ValidationError as exc:
+        for problem in exc.errors():
+            field = str(problem["loc"][0]) if problem["loc"] else "spec"
+            errors.setdefault(f"{prefix}{field}", SKU_SCHEMA_ERRORS.get(field, "prod_err_field"))
+        return None
+
+
+def parse_new_sku(
+    form: Mapping[str, str],
+) -> tuple[SkuCreate | None, dict[str, str], dict[str, str]]:
+    """The add-a-SKU form → the SKU to add (None when anything is wrong), the values as
+    typed, and the message key of each wrong field."""
+    body, typed, errors = parse_sku_fields(form, NEW_SKU)
+    return _checked_sku(SkuCreate, body, NEW_SKU, errors), typed, errors
+
+
+def spec_text(spec: Mapping[str, str]) -> str:
+    """A SKU's options as its form shows them: ``颜色=红, 尺码=M``."""
+    return ", ".join(f"{k}={v}" for k, v in spec.items())
+
+
+def typed_sku(sku: SkuRead) -> dict[str, str]:
+    """A SKU's row of the product page as the form shows it (keys ``{sku.id}_price`` …)."""
+    return {f"{sku.id}_spec": spec_text(sku.spec), f"{sku.id}_price": fen_to_yuan(sku.price)}
+
+
+def parse_sku_update(
+    form: Mapping[str, str], sku: SkuRead
+) -> tuple[SkuUpdate | None, dict[str, str], dict[str, str]]:
+    """A SKU row's form → the change to make: only what differs from ``sku`` (a field left
+    as shown is not parsed again, so options whose values hold a comma still round-trip,
+    and an unchanged price is not checked against a since-narrowed range)."""
+    prefix = f"{sku.id}_"
+    shown = typed_sku(sku)
+    edited = tuple(
+        f
+        for f in ("spec", "price")
+        if form.get(f"{prefix}{f}", "").strip() != shown[f"{prefix}{f}"]
+    )
+    body, typed, errors = parse_sku_fields(form, prefix, edited)
+    changed = {k: v for k, v in body.items() if v != getattr(sku, k)}
+    return _checked_sku(SkuUpdate, changed, prefix, errors), {**shown, **typed}, errors
+
+
 def parse_product_form(
     form: Mapping[str, str],
 ) -> tuple[ProductCreate | None, dict[str, str], dict[str, str]]:
@@ -214,23 +313,11 @@ def parse_product_form(
     skus: list[dict[str, Any]] = []
     rows: list[int] = []
     for i in range(SKU_ROWS):
-        row = {f: form.get(f"sku{i}_{f}", "").strip() for f in SKU_FIELDS}
-        typed.update({f"sku{i}_{f}": v for f, v in row.items()})
+        sku, row, wrong = parse_sku_fields(form, f"sku{i}_")
+        typed.update(row)
         if not any(row.values()):
             continue
-        sku: dict[str, Any] = {"code": row["code"]}
-        try:
-            sku["spec"] = parse_pairs(row["spec"], lines=False)
-        except ValueError:
-            errors[f"sku{i}_spec"] = "prod_err_pairs"
-        try:
-            sku["price"] = yuan_to_fen(row["price"])
-        except ValueError:
-            errors[f"sku{i}_price"] = "pool_err_amount"
-        if row["stock"].isdigit():
-            sku["stock"] = int(row["stock"])
-        else:
-            errors[f"sku{i}_stock"] = "pool_err_whole"
+        errors.update(wrong)
         skus.append(sku)
         rows.append(i)
     if not skus:
@@ -268,7 +355,7 @@ def typed_from(product: ProductRead) -> dict[str, str]:
         "facts_usage": facts.usage or "",
         "facts_faq": "\n".join(f"{f.q} | {f.a}" for f in facts.faq),
         "facts_size_chart": "\n".join(sizes),
-    }
+    } | {key: text for sku in product.skus for key, text in typed_sku(sku).items()}
 
 
 def parse_product_update(
@@ -483,7 +570,7 @@ async def _edit_page(
         status_code=status_code,
         principal=principal,
         product=product,
-        typed=typed or typed_from(product),
+        typed={**typed_from(product), **(typed or {})},
         errors=errors or {},
         notice=notice or request.query_params.get("done"),
         may_write=_may_write(principal),
@@ -504,6 +591,10 @@ async def _own(
             request, "console/message.html", principal=principal, status_code=404,
             message="prod_err_gone",
         )  # fmt: skip
+
+
+def _done(product_id: str, notice: Done) -> RedirectResponse:
+    return RedirectResponse(f"/console/products/{product_id}?done={notice}", status_code=303)
 
 
 @router.get("/products/{product_id}", response_class=HTMLResponse)
@@ -547,7 +638,7 @@ async def edit_product(
         return await _edit_page(
             request, session, principal, product, status_code=409, typed=typed, errors=errors
         )
-    return RedirectResponse(f"/console/products/{product_id}?done=saved", status_code=303)
+    return _done(product_id, "saved")
 
 
 @router.post("/products/{product_id}/skus/{sku_id}/stock", response_class=HTMLResponse)
@@ -582,7 +673,75 @@ async def adjust_stock(
         return await _edit_page(
             request, session, principal, product, status_code=422, errors={f"stock_{sku_id}": error}
         )
-    return RedirectResponse(f"/console/products/{product_id}?done=stock", status_code=303)
+    return _done(product_id, "stock")
+
+
+async def _sku_form(
+    request: Request, session: AsyncSession, product_id: str, sku_id: str | None
+) -> Response:
+    """The add-a-SKU form (``sku_id`` None) or one SKU row's form: checked by the
+    catalogue's schema, then by its service; a refusal shows the page again with the
+    values as typed and the reason beside the field, and saves nothing."""
+    form, forged = await _checked_form(request, session)
+    if forged is not None:
+        return forged
+    found = await _own(request, session, product_id, write=True)
+    if not isinstance(found, tuple):
+        return found
+    principal, product = found
+    data: SkuCreate | SkuUpdate | None
+    if sku_id is None:
+        prefix = NEW_SKU
+        data, typed, errors = parse_new_sku(form)
+    else:
+        sku = next((s for s in product.skus if s.id == sku_id), None)
+        if sku is None:
+            return render(
+                request, "console/message.html", principal=principal, status_code=404,
+                message="prod_err_sku_gone",
+            )  # fmt: skip
+        prefix = f"{sku_id}_"
+        data, typed, errors = parse_sku_update(form, sku)
+    status_code = 422
+    if data is not None:
+        try:
+            if isinstance(data, SkuCreate):
+                await catalog.add_sku(session, principal, product_id, data)
+            elif sku_id is not None:
+                await catalog.update_sku(session, principal, product_id, sku_id, data)
+            await commit(session)
+        except catalog_errors.DuplicateSkuCode:
+            errors, status_code = {f"{prefix}code": "prod_err_sku_taken"}, 409
+        except catalog_errors.ProductNotEditable:  # as many SKUs as a product may have
+            errors, status_code = {f"{prefix}code": "prod_err_sku_limit"}, 409
+        except catalog_errors.PriceOutOfRange:
+            errors = {f"{prefix}price": "prod_err_sku_price"}
+    if errors:
+        await session.rollback()
+        return await _edit_page(
+            request, session, principal, product, status_code=status_code, typed=typed,
+            errors=errors,
+        )  # fmt: skip
+    return _done(product_id, "sku_added" if sku_id is None else "sku_saved")
+
+
+@router.post("/products/{product_id}/skus", response_class=HTMLResponse)
+async def add_sku(
+    request: Request, product_id: ProductKey, session: AsyncSession = Depends(get_session)
+) -> Response:
+    """Add a SKU (code, options, suggested price, stock) to the product."""
+    return await _sku_form(request, session, product_id, None)
+
+
+@router.post("/products/{product_id}/skus/{sku_id}/edit", response_class=HTMLResponse)
+async def edit_sku(
+    request: Request,
+    product_id: ProductKey,
+    sku_id: ProductKey,
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """Change a SKU's suggested price or options (only what differs is sent)."""
+    return await _sku_form(request, session, product_id, sku_id)
 
 
 @router.post("/products/{product_id}/images", response_class=HTMLResponse)
@@ -620,7 +779,7 @@ async def upload_image(
         return await _edit_page(
             request, session, principal, product, status_code=422, errors={"image": error}
         )
-    return RedirectResponse(f"/console/products/{product_id}?done=image", status_code=303)
+    return _done(product_id, "image")
 
 
 # --- the platform's review queue -----------------------------------------------------------

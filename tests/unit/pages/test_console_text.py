@@ -18,6 +18,7 @@ from daihuo.pages.console import LAST_MINUTE, show
 from daihuo.pages.i18n import TEXT, messages, pick_lang
 from daihuo.pages.orders import TABS
 from daihuo.pages.pool import SORTS
+from daihuo.pages.products import Done
 from daihuo.settlement.domain import AccountType, EventKind
 from daihuo.tenancy.domain import TenantKind
 
@@ -51,7 +52,7 @@ def test_prefixed_keys_exist_for_every_value_they_are_built_from() -> None:
         assert f"orders_state_{state.value}" in TEXT, state
     for state in ProductState:
         assert f"prod_state_{state.value}" in TEXT, state
-    for done in ("saved", "stock", "image"):  # the product page's ?done= notices
+    for done in get_args(Done):  # the product page's ?done= notices
         assert f"prod_done_{done}" in TEXT, done
     for account in AccountType:
         assert f"settle_account_{account.value}" in TEXT, account
