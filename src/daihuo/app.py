@@ -62,6 +62,7 @@ from daihuo.pages.products import router as product_pages
 from daihuo.pages.provenance import router as provenance_pages
 from daihuo.pages.settlement import router as settlement_pages
 from daihuo.pages.showcase import router as showcase_pages
+from daihuo.pages.traceability import router as traceability_pages
 from daihuo.payments.api import router as payments_router
 from daihuo.payments.api import sandbox_router
 from daihuo.payments.tasks import Payments
@@ -271,6 +272,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(platform_pages)
     app.include_router(product_pages)
     app.include_router(settlement_pages)
+    app.include_router(traceability_pages)
     app.mount("/static/pages", StaticFiles(directory=PAGES_STATIC), name="pages-static")
     if settings.payments_sandbox:
         app.include_router(sandbox_router)

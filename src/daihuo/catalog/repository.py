@@ -515,6 +515,12 @@ class TraceRepository:
             stmt = stmt.execution_options(**UNSCOPED)
         return list((await self.session.execute(stmt)).scalars())
 
+    async def evidence(self, batch_id: str, evidence_id: str) -> TraceEvidence | None:
+        stmt = select(TraceEvidence).where(
+            TraceEvidence.batch_id == batch_id, TraceEvidence.id == evidence_id
+        )
+        return (await self.session.execute(stmt)).scalar()
+
     async def unused_evidence(self, batch_id: str, ids: Sequence[str]) -> list[TraceEvidence]:
         stmt = select(TraceEvidence).where(
             TraceEvidence.batch_id == batch_id,

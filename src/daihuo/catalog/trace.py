@@ -254,6 +254,36 @@ async def add_evidence(
     return _evidence(evidence, batch.public_id)
 
 
+async def unused_evidence(
+    session: AsyncSession, ctx: Principal, product_id: str, batch_id: str
+) -> list[EvidenceRead]:
+    """The batch's uploads that no step names yet (private until a step names them)."""
+    require_kind(ctx, TenantKind.supplier)
+    batch = await _own_batch(session, product_id, batch_id)
+    files = await TraceRepository(session).evidence_of([batch.id])
+    return [_evidence(f, batch.public_id) for f in files if f.step_id is None]
+
+
+async def evidence_file(
+    session: AsyncSession,
+    ctx: Principal,
+    storage: Storage,
+    product_id: str,
+    batch_id: str,
+    evidence_id: str,
+) -> tuple[str, bytes]:
+    """An evidence file of the supplier's own batch, used by a step or not."""
+    require_kind(ctx, TenantKind.supplier)
+    batch = await _own_batch(session, product_id, batch_id)
+    evidence = await TraceRepository(session).evidence(batch.id, evidence_id)
+    if evidence is None:
+        raise errors.EvidenceNotFound()
+    try:
+        return evidence.content_type, await storage.get(evidence.storage_key)
+    except FileNotStored as exc:
+        raise errors.EvidenceNotFound("The file is missing from storage.") from exc
+
+
 async def record_step(
     session: AsyncSession, ctx: Principal, product_id: str, batch_id: str, data: StepCreate
 ) -> StepRead:

@@ -45,6 +45,7 @@ def test_prefixed_keys_exist_for_every_value_they_are_built_from() -> None:
     assert prefixes == {
         "m.", "state_", "kind_", "marker_", "pool_sort_", "lm_", "orders_tab_", "orders_state_",
         "prod_state_", "prod_done_", "settle_account_", "settle_event_", "platform_kind_",
+        "trace_done_",
     }  # fmt: skip
     for tab in TABS:  # the orders page's tabs and every state an order can be in
         assert f"orders_tab_{tab}" in TEXT, tab
@@ -54,6 +55,13 @@ def test_prefixed_keys_exist_for_every_value_they_are_built_from() -> None:
         assert f"prod_state_{state.value}" in TEXT, state
     for done in get_args(Done):  # the product page's ?done= notices
         assert f"prod_done_{done}" in TEXT, done
+    # The traceability pages' ?done= notices: every one the routes redirect with.
+    done = set(
+        re.findall(r"\?done=(\w+)", (Path(TEMPLATE_DIR).parent / "traceability.py").read_text())
+    )
+    assert done == {"batch", "evidence", "step"}
+    for notice in done:
+        assert f"trace_done_{notice}" in TEXT, notice
     for account in AccountType:
         assert f"settle_account_{account.value}" in TEXT, account
     for event in EventKind:
