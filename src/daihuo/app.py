@@ -247,7 +247,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         refuse=("/api/v1/api-keys",),
         ttl_seconds=settings.idempotency_ttl_seconds,
     )
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        upload_max_bytes=settings.max_upload_bytes,
+    )
     app.add_middleware(RequestIdMiddleware)
 
     app.include_router(tenancy_router)

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     public_url: str | None = None
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # File uploads (product images, trace evidence) may be larger: a phone's photo is a
+    # few MB. Only the upload routes (core.middleware.UPLOAD_PATHS) take up to this.
+    max_upload_bytes: int = Field(default=9 * 1024 * 1024, ge=1024)
     token_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     session_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
     cookie_secure: bool = True

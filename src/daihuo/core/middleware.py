@@ -71,6 +71,11 @@ def replay_receive(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+# The routes that take a file (product images, trace evidence, in the API and the console):
+# their bodies may reach the settings' max_upload_bytes, every other body max_body_bytes.
+UPLOAD_PATHS = re.compile(r"^/(?:api/v1|console)/products/[^/]+/(?:images|batches/[^/]+/evidence)$")
+
+
 class BodySizeLimitMiddleware:
     """Refuses bodies over ``max_bytes`` with 413 before the app sees them.
 
@@ -79,22 +84,33 @@ class BodySizeLimitMiddleware:
     request can never be half-processed.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        *,
+        upload_max_bytes: int | None = None,
+        uploads: re.Pattern[str] = UPLOAD_PATHS,
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max = max_bytes
+        self.upload_max = max(max_bytes, upload_max_bytes or max_bytes)
+        self.uploads = uploads
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        upload = self.uploads.match(scope["path"]) is not None
+        limit = self.upload_max if upload else self.default_max
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
             try:
-                too_big = int(declared) > self.max_bytes
+                too_big = int(declared) > limit
             except ValueError:
                 too_big = False
             if too_big:
-                await self._reject(send)
+                await self._reject(send, limit)
                 return
         chunks: list[bytes] = []
         size = 0
@@ -105,18 +121,18 @@ class BodySizeLimitMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._reject(send)
+            if size > limit:
+                await self._reject(send, limit)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
         await self.app(scope, replay_receive(b"".join(chunks), receive), send)
 
-    async def _reject(self, send: Send) -> None:
+    async def _reject(self, send: Send, limit: int) -> None:
         await send_problem(
             send,
             413,
             "payload-too-large",
             "Request body too large",
-            f"The request body is larger than the limit of {self.max_bytes} bytes.",
+            f"The request body is larger than the limit of {limit} bytes.",
         )

@@ -135,9 +135,10 @@ def parse_step_form(
 
 
 def upload_limit(request: Request) -> int:
-    """The largest evidence file the console takes: the app's body limit, or the trace
-    limit when that is lower."""
-    body_limit: int = request.app.state.settings.max_body_bytes
+    """The largest evidence file the console takes: the app's limit for upload bodies, or
+    the trace limit when that is lower."""
+    settings = request.app.state.settings
+    body_limit: int = max(settings.max_body_bytes, settings.max_upload_bytes)
     return min(body_limit, MAX_EVIDENCE_BYTES)
 
 

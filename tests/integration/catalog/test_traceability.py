@@ -146,7 +146,7 @@ async def test_bad_input_is_refused_with_a_problem_and_changes_nothing(
     for data, status, slug in [
         (b"", 400, "empty-evidence"),
         (b"GIF00a not really", 415, "unsupported-evidence"),
-        (b"\x00" * (settings.max_body_bytes + 1), 413, "payload-too-large"),
+        (b"\x00" * (settings.max_upload_bytes + 1), 413, "payload-too-large"),
     ]:
         r = await upload_evidence(client, traced, data)
         assert r.status_code == status, r.text
@@ -357,3 +357,26 @@ async def test_a_step_recorded_while_the_log_is_down_is_kept_and_logged_later(
     async with restarted as client:
         await restarted.app.state.ledger.recovered.wait()
         assert await all_leaves(client) == [expected_entry(traced, step)]
+
+
+async def test_uploads_may_be_larger_than_other_bodies_up_to_their_own_limit(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A phone's photo is bigger than any JSON body: the upload routes take up to
+    max_upload_bytes, every other route max_body_bytes."""
+    settings = make_settings(
+        database_url, tmp_path, max_body_bytes=4096, max_upload_bytes=64 * 1024
+    )
+    async with client_for(settings) as client:
+        traced = await create_traced_batch(client)
+        photo = PNG + b"\x00" * (10_000 - len(PNG))
+        r = await upload_evidence(client, traced, photo)
+        assert r.status_code == 201, r.text
+        r = await upload_evidence(client, traced, PNG + b"\x00" * (64 * 1024 + 1 - len(PNG)))
+        assert r.status_code == 413 and r.json()["type"].endswith("payload-too-large")
+        r = await client.post(
+            f"/api/v1/products/{traced.product['id']}/batches",
+            json={"code": "LOT-BIG", "quantity": 1, "padding": "x" * 5000},
+            headers=traced.supplier.headers,
+        )
+        assert r.status_code == 413 and r.json()["type"].endswith("payload-too-large")
