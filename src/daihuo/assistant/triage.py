@@ -321,7 +321,7 @@ _GENERIC = frozenset(
 
 
 def _number(raw: str) -> int | None:
-    if raw.isdigit():
+    if raw.isdecimal():
         return int(raw)
     if raw == "十":
         return 10

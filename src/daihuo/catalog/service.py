@@ -569,7 +569,7 @@ def _parse_cursor(cursor: str | None, sort: str) -> tuple[int, str] | None:
     if sort == "newest":
         return 0, raw
     value, sep, last = raw.partition("|")
-    if not sep or not last or not value.lstrip("-").isdigit() or len(value) > 20:
+    if not sep or not last or not value.lstrip("-").isdecimal() or len(value) > 20:
         raise InvalidCursor("The cursor is not one this API returned.")
     return int(value), last
 

@@ -674,7 +674,7 @@ async def analytics(request: Request, session: AsyncSession = Depends(get_sessio
             message="no_tenant" if principal.tenant_id is None else "merchant_only",
         )  # fmt: skip
     raw = request.query_params.get("days", "")
-    days = int(raw) if raw.isdigit() and int(raw) in ANALYTICS_DAYS else 90
+    days = int(raw) if raw.isdecimal() and int(raw) in ANALYTICS_DAYS else 90
     warehouse = _sink(request).flushed()
     if kind is TenantKind.merchant:
         report = await crossview.merchant_report(session, principal, warehouse, days)

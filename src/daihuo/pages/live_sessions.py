@@ -70,9 +70,9 @@ def parse_schedule(
         typed[f"item:{item.id}"] = "on"
         pos = form.get(f"pos:{item.id}", "").strip()
         typed[f"pos:{item.id}"] = pos
-        if pos and not (pos.isdigit() and 1 <= int(pos) <= MAX_LIST):
+        if pos and not (pos.isdecimal() and 1 <= int(pos) <= MAX_LIST):
             errors["items"] = "sess_err_position"
-        chosen.append((int(pos) if pos.isdigit() else MAX_LIST + 1, order, item.id))
+        chosen.append((int(pos) if pos.isdecimal() else MAX_LIST + 1, order, item.id))
     if len(chosen) > MAX_LIST:
         errors["items"] = "sess_err_too_many"
     if errors or planned is None:

@@ -88,7 +88,7 @@ def fen_to_yuan(fen: int) -> str:
 
 
 def _whole(text: str, most: int) -> int:
-    if not text.strip().isdigit():
+    if not text.strip().isdecimal():
         raise ValueError(text)
     value = int(text.strip())
     if value > most:

@@ -113,7 +113,7 @@ def _span(text: str) -> list[int] | None:
     if not text.strip():
         return None
     lo, dash, hi = text.strip().partition("-")
-    if not dash or not lo.strip().isdigit() or not hi.strip().isdigit():
+    if not dash or not lo.strip().isdecimal() or not hi.strip().isdecimal():
         raise ValueError(text)
     return [int(lo), int(hi)]
 

@@ -138,3 +138,12 @@ async def test_the_sessions_list_reads_every_page_and_shows_the_newest_first(
     html = (await client.get("/console/sessions")).text
     shown = re.findall(r'<tr data-session="([^"]+)"', html)
     assert shown == [sid for _, sid in sorted(ids, reverse=True)]
+
+
+async def test_the_analytics_page_takes_only_its_periods(client: httpx.AsyncClient) -> None:
+    merchant = await create_user(client, label="merchant", tenant_kind="merchant")
+    await sign_in(client, merchant.email)
+    for days, shown in (("30", "30"), ("\u00b2", "90"), ("7", "90"), ("-1", "90")):
+        r = await client.get("/console/analytics", params={"days": days})
+        assert r.status_code == 200, (days, r.text[:300])
+        assert f'href="?days={shown}" aria-current="page"' in r.text

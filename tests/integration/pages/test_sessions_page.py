@@ -48,6 +48,7 @@ def test_the_form_reads_china_time_and_orders_the_lineup() -> None:
         ({"start": "2026-12-12"}, "start", "sess_err_start"),
         ({"pos:b": "0"}, "items", "sess_err_position"),
         ({"pos:b": "x"}, "items", "sess_err_position"),
+        ({"pos:b": "\u00b2"}, "items", "sess_err_position"),  # a digit to isdigit, not int
         ({"title": ""}, "title", "prod_err_field"),
     ):
         data, _, errors = parse_schedule({**form, **change}, showcase)
