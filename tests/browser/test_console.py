@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from daihuo.analytics.cli_report import METRICS
+from daihuo.analytics.service import ALERT_BELOW
 from daihuo.pages.console import show
 from daihuo.pages.i18n import messages
 
@@ -537,6 +538,34 @@ def test_a_supplier_lists_a_product_the_operator_approves_it_and_a_merchant_pick
     assert listed["title"] == "手工竹编收纳篮"
     page.goto(f"{demo.base}/console/platform")
     assert page.locator("[data-testid=tenants] tbody tr").count() >= 5  # the demo's tenants
+    # The authenticity alerts: the platform API's sessions under the threshold, in its
+    # order (the demo session's simulated audience has fakes, but how many is random).
+    operator = "operator@daihuo.local"
+    scores = demo.api("/api/v1/platform/authenticity?limit=200", operator).json()
+    assert demo.session_id in [s["session"] for s in scores]
+    suspicious = [
+        s
+        for s in scores
+        if s["authenticity_score"] is not None and s["authenticity_score"] < ALERT_BELOW
+    ]
+    alerts = page.locator("[data-testid=alerts]")
+    assert alerts.get_by_role("heading", name=ZH["platform_alerts"]).is_visible()
+    rows = alerts.locator("tbody tr")
+    assert [rows.nth(i).get_attribute("data-session") for i in range(rows.count())] == [
+        s["session"] for s in suspicious
+    ]
+    assert alerts.locator("[data-testid=alerts-none]").count() == (0 if suspicious else 1)
+    for n, expected in enumerate(suspicious):
+        row = rows.nth(n)
+        assert (
+            float(row.locator("[data-role=score]").get_attribute("data-value") or "")
+            == (expected["authenticity_score"])
+        )
+        for which in ("raw", "verified"):
+            gmv = row.locator(f"[data-role=gmv-{which}]")
+            assert gmv.get_attribute("data-value") == json.dumps(expected["gmv"][which])
+            assert gmv.inner_text() == show(expected["gmv"][which], "money")
+        assert row.locator("[data-role=proof]").get_attribute("href") == expected["proof"]
     assert axe_violations(page) == []
 
     # A merchant finds the new product in the pool and picks it into its showcase.

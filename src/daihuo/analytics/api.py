@@ -9,19 +9,18 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from daihuo.analytics import crossview, engine, review
+from daihuo.analytics import crossview, engine, review, service
 from daihuo.analytics.crossview import CrossReport
 from daihuo.analytics.export import to_csv, to_html
 from daihuo.analytics.live import LiveFeed
+from daihuo.analytics.schemas import SessionScore
 from daihuo.catalog import errors as catalog_errors
 from daihuo.core.db import rollback
 from daihuo.core.errors import NotFound, Unauthorized, problems
 from daihuo.events.sink import EventSink
 from daihuo.events.store import session_events
-from daihuo.ledger import service as ledger
 from daihuo.live import domain as live_domain
 from daihuo.live import errors as live_errors
 from daihuo.live import service as live
@@ -201,17 +200,6 @@ async def session_authenticity(
     return {"sessions": {session_id: result}}
 
 
-class SessionScore(BaseModel):
-    session: str
-    merchant: str
-    ended_at: str
-    authenticity_score: float | None
-    breakdown: dict[str, Any]
-    gmv: dict[str, int | None] = Field(description="raw and verified GMV in fen")
-    viewer_uv: dict[str, int | None] = Field(description="raw and verified viewers")
-    proof: str = Field(description="The report's inclusion proof in the transparency log.")
-
-
 @router.get("/platform/authenticity", responses=problems(*AUTH, *DENIED))
 async def suspicious_sessions(
     limit: int = Query(50, ge=1, le=200),
@@ -220,24 +208,7 @@ async def suspicious_sessions(
 ) -> list[SessionScore]:
     """Finished sessions of every merchant, least authentic first, from the reports
     published in the transparency log."""
-    out = []
-    for link in await ledger.latest_records(session, "session_report", limit):
-        entry, body = link.entry, link.entry["body"]
-        raw, verified = body.get("raw") or {}, body.get("verified") or {}
-        out.append(
-            SessionScore(
-                session=entry["id"],
-                merchant=entry["tenant"],
-                ended_at=entry["ts"],
-                authenticity_score=body.get("authenticity_score"),
-                breakdown=body.get("breakdown") or {},
-                gmv={"raw": raw.get("gmv"), "verified": verified.get("gmv")},
-                viewer_uv={"raw": raw.get("viewer_uv"), "verified": verified.get("viewer_uv")},
-                proof=link.proof,
-            )
-        )
-    out.sort(key=lambda s: (s.authenticity_score is None, s.authenticity_score or 0.0))
-    return out
+    return await service.session_scores(session, limit)
 
 
 CrossDays = Query(90, ge=1, le=366, description="Sessions that started in the last N days.")

@@ -728,6 +728,18 @@ POOL: dict[str, tuple[str, str]] = {
     "platform_kind_supplier": ("供应商", "Supplier"),
     "platform_kind_platform": ("平台", "Platform"),
     "platform_denied": ("只有平台运营人员可以查看", "Only the platform's operators see this"),
+    "platform_alerts": ("真实性预警", "Authenticity alerts"),
+    "platform_alerts_hint": (
+        "最近 {n} 份已发布的场次复盘报告中，真实性评分低于 {below} / 100 的场次，评分最低的在前。",
+        "Sessions scoring under {below} / 100 among the {n} latest published session"
+        " reports, least authentic first.",
+    ),
+    "platform_alerts_none": (
+        "最近发布的复盘报告中没有真实性评分低于 {below} / 100 的场次。",
+        "No session among the latest published reports scores under {below} / 100.",
+    ),
+    "platform_ended": ("结束时间", "Ended"),
+    "platform_record": ("日志记录", "Log record"),
     # --- selection recommendations (assistant, issue 10): the pool page's picks ---
     "sel_title": ("为你推荐", "Recommended for you"),
     "sel_hint": (

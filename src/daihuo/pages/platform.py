@@ -2,19 +2,26 @@
 
 For members of the platform tenant with ``platform:tenants``: every tenant on the platform
 (name, kind, opening date) with the count of each kind, the platform's own books — its fee
-revenue held and available, and the payments clearing account — and the number of products
-waiting in the review queue, linked to it. The operator's session deliberately sees every
-tenant, as the platform API's does (``tenancy.deps.require_platform``).
+revenue held and available, and the payments clearing account — the number of products
+waiting in the review queue, linked to it, and the authenticity alerts across merchants: of
+the latest published session reports, those scoring under ``analytics.service.ALERT_BELOW``
+(from the service that gives ``GET /api/v1/platform/authenticity`` its list), each with
+its proof in the transparency log. The operator's session deliberately sees every tenant,
+as the platform API's does (``tenancy.deps.require_platform``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from daihuo.analytics import service as analytics
+from daihuo.analytics.schemas import SessionScore
 from daihuo.catalog import service as catalog
 from daihuo.core.db import scope_session
 from daihuo.core.pagination import PageParams
@@ -27,11 +34,37 @@ from daihuo.tenancy.schemas import TenantRead
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 MOST_TENANTS = 2000  # read at most this many tenants (pages of MANY)
+REPORTS_READ = 200  # the alerts come from this many latest published reports (the API's most)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A suspicious session as the page shows it."""
+
+    score: SessionScore
+    merchant_name: str
+    ended_at: datetime
+    reasons: list[tuple[str, float]]  # (kind, share of the session's volume), largest first
+
+
+def _alert(score: SessionScore, names: dict[str, str]) -> Alert:
+    shares = [
+        (kind, float(part["share"]))
+        for kind, part in score.breakdown.items()
+        if isinstance(part, dict) and part.get("share")
+    ]
+    return Alert(
+        score=score,
+        merchant_name=names.get(score.merchant, score.merchant),
+        ended_at=datetime.fromisoformat(score.ended_at),
+        reasons=sorted(shares, key=lambda r: -r[1]),
+    )
 
 
 @router.get("/platform", response_class=HTMLResponse)
 async def platform(request: Request, session: AsyncSession = Depends(get_session)) -> Response:
-    """Tenants, the platform's books and the review queue, for the platform's operators."""
+    """Tenants, the platform's books, the review queue and the authenticity alerts, for the
+    platform's operators."""
     principal = await _principal(request, session)
     if principal is None:
         return _to_login(request)
@@ -63,6 +96,8 @@ async def platform(request: Request, session: AsyncSession = Depends(get_session
         waiting_more = more is not None
     else:
         waiting_more = False
+    names = {t.id: t.name for t in tenants}
+    alerts = [_alert(s, names) for s in await analytics.authenticity_alerts(session, REPORTS_READ)]
     return render(
         request,
         "console/platform.html",
@@ -72,4 +107,7 @@ async def platform(request: Request, session: AsyncSession = Depends(get_session
         books=books,
         waiting=waiting,
         waiting_more=waiting_more,
+        alerts=alerts,
+        alert_below=analytics.ALERT_BELOW,
+        reports_read=REPORTS_READ,
     )
