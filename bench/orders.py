@@ -261,7 +261,11 @@ class Server:
 
     def stop(self) -> None:
         self.proc.terminate()
-        self.proc.wait(timeout=30)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # still closing its sockets: do not hide the cause
+            self.proc.kill()
+            self.proc.wait(timeout=30)
         self.log.close()
 
 

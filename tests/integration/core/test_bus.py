@@ -188,3 +188,17 @@ async def test_claims_never_exceed_the_limit_nor_repeat_a_member_under_concurren
     await b.unclaim("r", "coupon:c1", winners[0])  # its claim failed further on
     assert await a.claim("r", "coupon:c1", "late", 7) == 7  # the freed place
     assert await a.claim("r", "coupon:c2", "late", 1) == 1  # sets are independent
+
+
+async def test_a_crowd_joining_and_leaving_at_once_is_counted_without_errors(
+    buses: tuple[Bus, Bus],
+) -> None:
+    """A stream's end lets thousands of viewers go in the same instant: every one of
+    their presence updates lands, however many run at once (a pool that refused
+    connections past its size left them counted as online)."""
+    bus, _ = buses
+    crowd = [f"v{n}" for n in range(2000)]
+    await asyncio.gather(*(bus.join("room", v) for v in crowd))
+    assert await bus.present("room") == len(crowd)
+    await asyncio.gather(*(bus.leave("room", v) for v in crowd))
+    assert await bus.present("room") == 0
