@@ -593,6 +593,20 @@ async def _own(
         )  # fmt: skip
 
 
+async def _own_form(
+    request: Request, session: AsyncSession, product_id: str
+) -> tuple[dict[str, str], Principal, ProductRead] | Response:
+    """A form POSTed to one of the caller's products: the form, the caller and the product,
+    or the page to answer with instead (a forged form, no right to write, no product)."""
+    form, forged = await _checked_form(request, session)
+    if forged is not None:
+        return forged
+    found = await _own(request, session, product_id, write=True)
+    if not isinstance(found, tuple):
+        return found
+    return form, *found
+
+
 def _done(product_id: str, notice: Done) -> RedirectResponse:
     return RedirectResponse(f"/console/products/{product_id}?done={notice}", status_code=303)
 
@@ -613,13 +627,10 @@ async def edit_product(
     request: Request, product_id: ProductKey, session: AsyncSession = Depends(get_session)
 ) -> Response:
     """Save the changed fields: commercial terms any time, content while draft or delisted."""
-    form, forged = await _checked_form(request, session)
-    if forged is not None:
-        return forged
-    found = await _own(request, session, product_id, write=True)
-    if not isinstance(found, tuple):
-        return found
-    principal, product = found
+    posted = await _own_form(request, session, product_id)
+    if not isinstance(posted, tuple):
+        return posted
+    form, principal, product = posted
     change, typed, errors = parse_product_update(form, product)
     if change is None:
         return await _edit_page(
@@ -649,13 +660,10 @@ async def adjust_stock(
     session: AsyncSession = Depends(get_session),
 ) -> Response:
     """Add units to a SKU's stock (or remove them: never below what is available)."""
-    form, forged = await _checked_form(request, session)
-    if forged is not None:
-        return forged
-    found = await _own(request, session, product_id, write=True)
-    if not isinstance(found, tuple):
-        return found
-    principal, product = found
+    posted = await _own_form(request, session, product_id)
+    if not isinstance(posted, tuple):
+        return posted
+    form, principal, product = posted
     text = form.get("delta", "").strip().replace("＋", "+").replace("－", "-")
     error: str | None = None
     if not re.fullmatch(r"[+-]?\d{1,9}", text) or int(text) == 0:
@@ -682,13 +690,10 @@ async def _sku_form(
     """The add-a-SKU form (``sku_id`` None) or one SKU row's form: checked by the
     catalogue's schema, then by its service; a refusal shows the page again with the
     values as typed and the reason beside the field, and saves nothing."""
-    form, forged = await _checked_form(request, session)
-    if forged is not None:
-        return forged
-    found = await _own(request, session, product_id, write=True)
-    if not isinstance(found, tuple):
-        return found
-    principal, product = found
+    posted = await _own_form(request, session, product_id)
+    if not isinstance(posted, tuple):
+        return posted
+    form, principal, product = posted
     data: SkuCreate | SkuUpdate | None
     if sku_id is None:
         prefix = NEW_SKU

@@ -39,9 +39,9 @@ from daihuo.catalog.schemas import BatchCreate, EvidenceRead, ProductRead, StepC
 from daihuo.core.clock import utcnow
 from daihuo.core.db import commit
 from daihuo.core.pagination import InvalidCursor, PageParams
-from daihuo.pages.console import CHINA_TIME, MANY, _checked_form, _csrf_ok, page_lang, render
+from daihuo.pages.console import CHINA_TIME, MANY, _csrf_ok, page_lang, render
 from daihuo.pages.i18n import step_label
-from daihuo.pages.products import ProductKey, _may_write, _own
+from daihuo.pages.products import ProductKey, _may_write, _own, _own_form
 from daihuo.pages.provenance import page_link
 from daihuo.tenancy.deps import get_session
 from daihuo.tenancy.domain import Principal
@@ -279,13 +279,10 @@ async def create_batch(
     request: Request, product_id: ProductKey, session: AsyncSession = Depends(get_session)
 ) -> Response:
     """Record a new batch of the product (its code unique per product)."""
-    form, forged = await _checked_form(request, session)
-    if forged is not None:
-        return forged
-    found = await _own(request, session, product_id, write=True)
-    if not isinstance(found, tuple):
-        return found
-    principal, product = found
+    posted = await _own_form(request, session, product_id)
+    if not isinstance(posted, tuple):
+        return posted
+    form, principal, product = posted
     data, typed, errors = parse_batch_form(form)
     if data is None:
         return await _batches_page(
@@ -399,13 +396,10 @@ async def record_step(
     session: AsyncSession = Depends(get_session),
 ) -> Response:
     """Record a step; its trace entry goes into the transparency log after the commit."""
-    form, forged = await _checked_form(request, session)
-    if forged is not None:
-        return forged
-    found = await _own(request, session, product_id, write=True)
-    if not isinstance(found, tuple):
-        return found
-    principal, product = found
+    posted = await _own_form(request, session, product_id)
+    if not isinstance(posted, tuple):
+        return posted
+    form, principal, product = posted
     data, typed, errors = parse_step_form(form)
     if data is not None:
         try:
