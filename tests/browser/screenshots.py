@@ -76,6 +76,14 @@ def main(out: Path) -> None:
         shot("console-settlement", full=False)
         page.goto(f"{demo.base}/console/products/new")
         shot("console-product-new", full=False)
+        if demo.provenance:  # the demo batch's product: its batches and one batch's steps
+            public_id = demo.provenance.rsplit("/", 1)[-1]
+            traced = page.request.get(f"{demo.base}/api/v1/provenance/{public_id}").json()
+            page.goto(f"{demo.base}/console/products/{traced['product']['id']}/batches")
+            shot("console-batches", full=False)
+            page.click("[data-role=open]")
+            page.wait_for_url("**/batches/*")
+            shot("console-batch")
         page.click(".signout button")
         page.wait_for_url("**/console/login")
         page.fill("#email", "operator@daihuo.local")

@@ -275,13 +275,9 @@ async def evidence_file(
     """An evidence file of the supplier's own batch, used by a step or not."""
     require_kind(ctx, TenantKind.supplier)
     batch = await _own_batch(session, product_id, batch_id)
-    evidence = await TraceRepository(session).evidence(batch.id, evidence_id)
-    if evidence is None:
-        raise errors.EvidenceNotFound()
-    try:
-        return evidence.content_type, await storage.get(evidence.storage_key)
-    except FileNotStored as exc:
-        raise errors.EvidenceNotFound("The file is missing from storage.") from exc
+    return await _evidence_file(
+        storage, await TraceRepository(session).evidence(batch.id, evidence_id)
+    )
 
 
 async def record_step(
@@ -509,7 +505,13 @@ async def provenance_evidence(
 ) -> tuple[str, bytes]:
     """An evidence file of a recorded step, so that anyone can check its hash."""
     batch, _ = await _public_batch(session, public_id)
-    evidence = await TraceRepository(session).public_evidence(batch.id, evidence_id)
+    return await _evidence_file(
+        storage, await TraceRepository(session).public_evidence(batch.id, evidence_id)
+    )
+
+
+async def _evidence_file(storage: Storage, evidence: TraceEvidence | None) -> tuple[str, bytes]:
+    """The content type and bytes of ``evidence``, or EvidenceNotFound."""
     if evidence is None:
         raise errors.EvidenceNotFound()
     try:
