@@ -37,11 +37,8 @@ operations, plus one step per minute boundary crossed); reads cost O(products + 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
-import threading
 import time
 from abc import ABC, abstractmethod
 from collections import defaultdict
@@ -51,6 +48,7 @@ from typing import Any, Final
 
 from redis.asyncio import Redis
 
+from daihuo.events.feed import BufferedFeed
 from daihuo.events.model import Event
 
 log = logging.getLogger("daihuo.analytics.live")
@@ -564,7 +562,7 @@ class RedisTotals(TotalsStore):
 # --- the feed: buffer what the sink accepted, apply it in batches ----------------------
 
 
-class LiveFeed:
+class LiveFeed(BufferedFeed):
     """Takes the sink's accepted events (:meth:`add`, never waits) and applies them to the
     store: at once in memory, every ``interval`` seconds as one script per session in
     Redis. Orders outside any session (``shop:…``) have no feed and are skipped."""
@@ -572,65 +570,35 @@ class LiveFeed:
     def __init__(
         self, store: TotalsStore, *, interval: float = 0.1, max_pending: int = 1_000_000
     ) -> None:
+        super().__init__("live-feed", interval=interval, max_pending=max_pending)
         self.store = store
-        self.interval = interval
-        self.max_pending = max_pending
-        self.applied = 0
-        self.dropped = 0
-        self._pending: list[Event] = []
-        self._lock = threading.Lock()  # add() may be called from another thread
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
 
-    def add(self, events: Sequence[Event]) -> None:
-        kept = [e for e in events if e.type in _COUNTED and not e.session.startswith("shop:")]
-        if not kept:
-            return
-        if isinstance(self.store, MemoryTotals):
-            for session_id, batch in _by_session(kept).items():
-                self.store.apply_now(session_id, processing_order(batch))
-            self.applied += len(kept)
-            return
-        with self._lock:
-            self._pending.extend(kept)
-            over = len(self._pending) - self.max_pending
-            if over > 0:  # the store has been failing for long: keep the newest
-                del self._pending[:over]
-                self.dropped += over
-                log.error("live totals: %d events dropped, the store is not taking them", over)
+    def keep(self, events: Sequence[Event]) -> list[Event]:
+        return [e for e in events if e.type in _COUNTED and not e.session.startswith("shop:")]
+
+    def apply_now(self, events: list[Event]) -> bool:
+        if not isinstance(self.store, MemoryTotals):
+            return False
+        for session_id, batch in _by_session(events).items():
+            self.store.apply_now(session_id, processing_order(batch))
+        self.applied += len(events)
+        return True
+
+    def background(self) -> bool:
+        return not isinstance(self.store, MemoryTotals)
 
     async def flush(self) -> None:
         """Apply everything added so far."""
-        with self._lock:
-            batch, self._pending = self._pending, []
-        for session_id, events in _by_session(batch).items():
+        for session_id, events in _by_session(self.take()).items():
             try:
                 await self.store.apply(session_id, processing_order(events))
                 self.applied += len(events)
             except Exception:
                 log.exception("live totals of %s: applying %d events failed", session_id,
                               len(events))  # fmt: skip
-                with self._lock:  # retried with the next batch, ahead of newer events
-                    self._pending[:0] = events
+                self.put_back(events)  # retried with the next batch, ahead of newer events
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            if self._pending:
-                await self.flush()
-
-    async def start(self) -> None:
-        if self._task is None and not isinstance(self.store, MemoryTotals):
-            self._task = asyncio.create_task(self._run(), name="daihuo-live-feed")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        with contextlib.suppress(Exception):
-            await self.flush()
+    async def close_store(self) -> None:
         await self.store.close()
 
     async def snapshot(

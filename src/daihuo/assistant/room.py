@@ -24,7 +24,6 @@ first, so a read includes every comment recorded before it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import threading
@@ -36,6 +35,7 @@ from typing import Any, Final
 
 from redis.asyncio import Redis
 
+from daihuo.events.feed import BufferedFeed
 from daihuo.events.model import Event
 
 log = logging.getLogger("daihuo.assistant.room")
@@ -231,40 +231,24 @@ def triage_comments(events: Sequence[Event]) -> dict[str, list[Triaged]]:
     return out
 
 
-class TriageFeed:
+class TriageFeed(BufferedFeed):
     """Takes the sink's accepted events (:meth:`add`, never waits), classifies the
     comments off the loop every ``interval`` seconds and applies them to the store."""
 
     def __init__(
         self, store: TriageStore, *, interval: float = 0.2, max_pending: int = 200_000
     ) -> None:
+        super().__init__("comment-triage", interval=interval, max_pending=max_pending)
         self.store = store
-        self.interval = interval
-        self.max_pending = max_pending
-        self.applied = 0
-        self.dropped = 0
-        self._pending: list[Event] = []
-        self._lock = threading.Lock()  # add() is called from the recording thread
         self._flushing = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
 
-    def add(self, events: Sequence[Event]) -> None:
-        kept = [e for e in events if e.type == "comment" and not e.session.startswith("shop:")]
-        if not kept:
-            return
-        with self._lock:
-            self._pending.extend(kept)
-            over = len(self._pending) - self.max_pending
-            if over > 0:  # triage fell far behind: the newest comments matter most
-                del self._pending[:over]
-                self.dropped += over
-                log.error("comment triage: %d comments dropped, it is not keeping up", over)
+    def keep(self, events: Sequence[Event]) -> list[Event]:
+        return [e for e in events if e.type == "comment" and not e.session.startswith("shop:")]
 
     async def flush(self) -> None:
         """Classify and apply everything added so far."""
         async with self._flushing:
-            with self._lock:
-                batch, self._pending = self._pending, []
+            batch = self.take()
             if not batch:
                 return
             by_session = await asyncio.to_thread(triage_comments, batch)
@@ -276,27 +260,7 @@ class TriageFeed:
                     log.exception("comment triage of %s: %d comments not applied",
                                   session_id, len(items))  # fmt: skip
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            if self._pending:
-                try:
-                    await self.flush()
-                except Exception:  # the task must outlive one bad batch
-                    log.exception("comment triage failed")
-
-    async def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="daihuo-comment-triage")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        with contextlib.suppress(Exception):
-            await self.flush()
+    async def close_store(self) -> None:
         await self.store.close()
 
     async def read(self, session_id: str) -> TriageState:
