@@ -2,7 +2,8 @@
 anonymous viewer watches the pinned product, comments (HTML shown as text) and likes; a
 signed-in buyer sees the other viewer's comment, wins a flash-sale unit (giving a delivery
 address in the checkout dialog) and pays it on
-the sandbox pay page; the page has no serious accessibility violation.
+the sandbox pay page; a viewer whose connection drops reconnects and resumes without
+losing or repeating a comment; the page has no serious accessibility violation.
 
 Needs Debian's ``chromium``: skipped with a reason when it is missing and CI is unset;
 under CI a missing Chromium fails.
@@ -339,3 +340,62 @@ def test_an_unknown_session_is_a_404_page(browser: Browser, room: Room) -> None:
     r = httpx.get(f"{room.base}/live/lsn_nope", timeout=10)
     assert r.status_code == 404
     assert ZH["lr_missing"] in r.text
+
+
+def test_a_viewer_cut_off_reconnects_and_resumes_without_duplicates(
+    browser: Browser, room: Room
+) -> None:
+    """The connection drops (Playwright cuts the WebSocket): the page reconnects by
+    itself, resumes from the last message it saw, and shows every comment once — the
+    one said before the cut and the one said while it was away."""
+    viewer_ctx, viewer, errors_v = phone(browser)
+    other_ctx, other, errors_o = phone(browser)
+    routes: list[Any] = []
+    received: list[tuple[int, dict[str, Any]]] = []  # (connection number, message)
+
+    def route(ws: Any) -> None:
+        server = ws.connect_to_server()
+        n = len(routes)
+        routes.append((ws, server))
+
+        def down(message: str | bytes) -> None:
+            if isinstance(message, str):
+                received.append((n, json.loads(message)))
+            ws.send(message)
+
+        server.on_message(down)
+
+    try:
+        viewer.route_web_socket("**/ws/rooms/**", route)
+        for page in (viewer, other):
+            page.goto(f"{room.base}/live/{room.session}")
+            page.locator("#text:not([disabled])").wait_for()
+        comments = viewer.locator("[data-testid=comments]")
+
+        def say(text: str) -> None:
+            other.fill("#text", text)
+            other.click("#say button[type=submit]")
+
+        say("断线之前说的")
+        comments.get_by_text("断线之前说的").wait_for()
+        assert len(routes) == 1
+        ws, server = routes[0]
+        ws.close(code=1012, reason="cut by the test")
+        server.close(code=1012, reason="cut by the test")
+        say("断线期间说的")
+        deadline = time.monotonic() + 20
+        while len(routes) < 2:
+            assert time.monotonic() < deadline, "the page did not reconnect"
+            viewer.wait_for_timeout(100)
+        comments.get_by_text("断线期间说的").wait_for(timeout=20_000)
+        viewer.locator("#text:not([disabled])").wait_for()
+        say("重连之后说的")
+        comments.get_by_text("重连之后说的").wait_for(timeout=20_000)
+        for text in ("断线之前说的", "断线期间说的", "重连之后说的"):
+            assert comments.get_by_text(text).count() == 1, text
+        hello_again = [m for n, m in received if n == 1]
+        assert any(m.get("type") == "resumed" for m in hello_again), hello_again[:3]
+    finally:
+        viewer_ctx.close()
+        other_ctx.close()
+    assert errors_v == [] and errors_o == [], (errors_v, errors_o)
