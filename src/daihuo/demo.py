@@ -55,7 +55,7 @@ from daihuo.orders.ledger_feed import LedgerFeeder
 from daihuo.orders.schemas import DeliveryAddress, OrderCreate
 from daihuo.settlement.service import Policy
 from daihuo.simulator.corpus import catalogue
-from daihuo.simulator.replay import rebase, replay, simulated_session
+from daihuo.simulator.replay import Timed, rebase, replay, simulated_session
 from daihuo.tenancy import service
 from daihuo.tenancy.domain import Principal, TenantKind, Via
 from daihuo.tenancy.errors import EmailTaken
@@ -433,6 +433,7 @@ async def run_live_session(state: Any, settings: Settings) -> dict[str, Any] | N
         for t in rebase(events, session=sid, start=at, speed=settings.demo_live_speed)
         if t.event["type"] not in ("live_start", "live_end")  # the server records its own
     ]
+    _as_session_products(timed, [p.product_id for p in started.products])
     # The host explains the first products of the list in turn (讲解): the review's markers.
     lineup = [p.item_id for p in started.products[:3]]
     span = timed[-1].offset if timed else 0.0
@@ -485,6 +486,21 @@ async def run_live_session(state: Any, settings: Settings) -> dict[str, Any] | N
         lines.append(f"authenticity score {scanned['authenticity_score']}")
         log.info("demo session %s ended\n%s", sid, "\n".join(lines))
     return figures
+
+
+def _as_session_products(timed: list[Timed], product_ids: list[str]) -> None:
+    """Name the simulator's products (``p1007`` …) after the session's own, in order of
+    first appearance and round the list, so the big screen and the review show the
+    session's titles instead of ids nobody knows."""
+    if not product_ids:
+        return
+    named: dict[str, str] = {}
+    for t in timed:
+        product = t.event.get("product")
+        if isinstance(product, str):
+            if product not in named:
+                named[product] = product_ids[len(named) % len(product_ids)]
+            t.event["product"] = named[product]
 
 
 async def _pin_in_turn(
