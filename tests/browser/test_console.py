@@ -14,7 +14,7 @@ import io
 import json
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -46,6 +46,7 @@ from playwright.sync_api import Page  # noqa: E402
 
 ZH, EN = messages("zh"), messages("en")
 KIND = {key: how for key, _, how in METRICS}
+CHINA = timezone(timedelta(hours=8))
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +130,26 @@ def test_dashboard_and_review_show_the_figures_of_the_report_api(page: Page, dem
     for key, (value, text) in card.items():
         assert value == report[key], key
         assert text == show(report[key], KIND[key], "zh"), key
+
+    # Today: the sessions started today (China time) with their report figures summed.
+    day = datetime.now(CHINA).date()
+    sessions = demo.api("/api/v1/live-sessions", params={"limit": 200}).json()["items"]
+    todays = [
+        x["id"]
+        for x in sessions
+        if x.get("started_at")
+        and datetime.fromisoformat(x["started_at"]).astimezone(CHINA).date() == day
+    ]
+    assert sid in todays
+    expected = {"sessions": len(todays), "gmv": 0, "order_count": 0, "buyer_uv": 0, "viewer_uv": 0}
+    for one in todays:
+        r = demo.api(f"/api/v1/sessions/{one}/report")
+        figures = r.json()["sessions"][one] if r.status_code == 200 else {}
+        for key in ("gmv", "order_count", "buyer_uv", "viewer_uv"):
+            expected[key] += figures.get(key) or 0
+    today = values(page, "[data-testid=today]")
+    assert {key: value for key, (value, _) in today.items()} == expected
+    assert today["gmv"][1] == show(expected["gmv"], "money", "zh")
 
     page.wait_for_selector("[data-chart='trend'][data-rendered='true'] canvas")
     trend = json.loads(page.text_content("#chart-data") or "{}")["trend"]

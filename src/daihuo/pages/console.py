@@ -418,7 +418,8 @@ async def dashboard(request: Request, session: AsyncSession = Depends(get_sessio
     refused = _not_merchant(request, principal)
     if refused is not None:
         return refused
-    sessions = (await _sessions(session, principal))[:RECENT]
+    every = await _sessions(session, principal)
+    sessions = every[:RECENT]
     feed: LiveFeed = request.app.state.live_feed
     live_now = []
     for s in sessions:
@@ -429,6 +430,7 @@ async def dashboard(request: Request, session: AsyncSession = Depends(get_sessio
     for s in sessions:
         figures = await _figures(request, s.id) if s.state != "scheduled" else None
         rows.append({"s": s, "figures": figures})
+    today = await _today(request, every, rows)
     # The trend: GMV and viewers of the recent sessions that have figures, oldest first.
     trend = [
         {
@@ -451,7 +453,32 @@ async def dashboard(request: Request, session: AsyncSession = Depends(get_sessio
         headline=[(key, KIND_OF[key]) for key in HEADLINE],
         chart_data={"trend": trend} if trend else {},
         chart_text={key: text[f"m.{key}"] for key in ("gmv", "viewer_uv")},
+        today=today,
+        today_figures=TODAY,
     )
+
+
+# Today on the dashboard: the sessions started today (China time) and their figures added
+# up. Viewers are each session's own count summed (a viewer of two sessions counts twice).
+TODAY = (("sessions", "count"), ("gmv", "money"), ("order_count", "count"),
+         ("buyer_uv", "count"), ("viewer_uv", "count"))  # fmt: skip
+
+
+async def _today(
+    request: Request, sessions: list[LiveSessionRead], rows: list[dict[str, Any]]
+) -> dict[str, int]:
+    """The figures of today's sessions (started today in China time), summed."""
+    day = datetime.now(CHINA_TIME).date()
+    known = {r["s"].id: r["figures"] for r in rows}
+    total = dict.fromkeys((key for key, _ in TODAY), 0)
+    for s in sessions:
+        if s.started_at is None or s.started_at.astimezone(CHINA_TIME).date() != day:
+            continue
+        figures = known[s.id] if s.id in known else await _figures(request, s.id)
+        total["sessions"] += 1
+        for key, _ in TODAY[1:]:
+            total[key] += int((figures or {}).get(key) or 0)
+    return total
 
 
 def _metric_rows(figures: Mapping[str, Any]) -> list[dict[str, Any]]:

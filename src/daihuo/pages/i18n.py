@@ -117,6 +117,12 @@ CONSOLE: dict[str, tuple[str, str]] = {
     ),
     "dashboard_title": ("经营概览", "Dashboard"),
     "recent_sessions": ("最近场次", "Recent sessions"),
+    "today": ("今日（北京时间）", "Today (China time)"),
+    "today_sessions": ("开播场次", "Sessions started"),
+    "today_gmv": ("成交金额", "GMV"),
+    "today_order_count": ("成交订单数", "Orders"),
+    "today_buyer_uv": ("成交人数", "Buyers"),
+    "today_viewer_uv": ("观看人数（各场合计）", "Viewers (sum of the sessions)"),
     "trend": ("近期趋势", "Trend"),
     # The live tiles of the dashboard (web/src/console.js updates them every second).
     "live_now": ("正在直播", "Live now"),

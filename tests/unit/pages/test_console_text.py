@@ -14,7 +14,7 @@ from daihuo.analytics.review import COMPARED, Marker
 from daihuo.catalog.domain import ProductState
 from daihuo.orders.domain import OrderState
 from daihuo.pages import TEMPLATE_DIR
-from daihuo.pages.console import LAST_MINUTE, show
+from daihuo.pages.console import LAST_MINUTE, TODAY, show
 from daihuo.pages.i18n import TEXT, messages, pick_lang
 from daihuo.pages.orders import TABS
 from daihuo.pages.pool import SORTS
@@ -45,8 +45,10 @@ def test_prefixed_keys_exist_for_every_value_they_are_built_from() -> None:
     assert prefixes == {
         "m.", "state_", "kind_", "marker_", "pool_sort_", "lm_", "orders_tab_", "orders_state_",
         "prod_state_", "prod_done_", "settle_account_", "settle_event_", "platform_kind_",
-        "trace_done_",
+        "trace_done_", "today_",
     }  # fmt: skip
+    for key, _ in TODAY:  # the dashboard's figures of today
+        assert f"today_{key}" in TEXT, key
     for tab in TABS:  # the orders page's tabs and every state an order can be in
         assert f"orders_tab_{tab}" in TEXT, tab
     for state in OrderState:
