@@ -10,7 +10,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -297,6 +297,17 @@ DEMO_PAGES = [
 ]
 
 
+def demo_defaults(settings: Settings, environ: Mapping[str, str]) -> Settings:
+    """The demo's own defaults, where the environment does not set them."""
+    if "DAIHUO_LOG_FORMAT" not in environ:
+        settings.log_format = "text"  # a person is reading the demo's terminal
+    if "DAIHUO_COOKIE_SECURE" not in environ:
+        # The demo serves plain HTTP, also to phones on the LAN (DAIHUO_HOST=0.0.0.0): a
+        # browser keeps a Secure cookie only from localhost, so signing in would fail there.
+        settings.cookie_secure = False
+    return settings
+
+
 @app.command()
 def demo(
     port: int | None = typer.Option(None, help="Port (default from DAIHUO_PORT or 8000)."),
@@ -306,9 +317,7 @@ def demo(
     from daihuo.demo import ACCOUNTS, seed
     from daihuo.migrate import upgrade
 
-    settings = get_settings()
-    if "DAIHUO_LOG_FORMAT" not in os.environ:
-        settings.log_format = "text"  # a person is reading the demo's terminal
+    settings = demo_defaults(get_settings(), os.environ)
     try:
         upgrade(settings.database_url)
     except Exception as exc:

@@ -12,7 +12,8 @@ import pytest
 from starlette.routing import Match
 
 from daihuo.app import create_app
-from daihuo.cli import DEMO_PAGES
+from daihuo.cli import DEMO_PAGES, demo_defaults
+from daihuo.config import Settings
 from daihuo.demo import ACCOUNTS
 
 DAIHUO = [sys.executable, "-m", "daihuo"]
@@ -200,3 +201,13 @@ def test_lint_zh_fails_on_traditional_text(tmp_path: Path) -> None:
     bad.write_text("\u767c\u8ca8\n", encoding="utf-8")
     r = run(tmp_path, "lint-zh", str(bad))
     assert r.returncode == 1 and "traditional" in r.stderr
+
+
+def test_the_demo_serves_its_session_cookie_over_plain_http_unless_told(tmp_path: Path) -> None:
+    """The demo is opened over plain HTTP, from phones on the LAN too, where a browser drops
+    a Secure cookie and signing in fails; a deployment keeps the secure default."""
+    assert Settings.model_fields["cookie_secure"].default is True  # the default elsewhere
+    assert not demo_defaults(Settings(data_dir=tmp_path, cookie_secure=True), {}).cookie_secure
+    told = {"DAIHUO_COOKIE_SECURE": "true", "DAIHUO_LOG_FORMAT": "json"}
+    kept = demo_defaults(Settings(data_dir=tmp_path, cookie_secure=True, log_format="json"), told)
+    assert kept.cookie_secure and kept.log_format == "json"
