@@ -607,6 +607,29 @@ async def _own_form(
     return form, *found
 
 
+async def _own_upload(
+    request: Request, session: AsyncSession, product_id: str, field: str
+) -> tuple[bytes, Principal, ProductRead] | Response:
+    """A file POSTed (multipart, one file in ``field``) to one of the caller's products:
+    its bytes (empty when none came), the caller and the product, or the page to answer
+    with instead (no right to write, no product, a forged form)."""
+    found = await _own(request, session, product_id, write=True)
+    if not isinstance(found, tuple):
+        return found
+    token, data = "", b""
+    try:
+        # ``async with`` closes the upload's spooled file however this ends.
+        async with request.form(max_files=1, max_fields=4) as form:
+            token = str(form.get("csrf", ""))
+            upload = form.get(field)
+            data = await upload.read() if isinstance(upload, StarletteUpload) else b""
+    except StarletteHTTPException:  # a malformed multipart body (Starlette's 400)
+        pass
+    if not await _csrf_ok(request, session, token):
+        return HTMLResponse("CSRF token missing or wrong", status_code=403)
+    return data, *found
+
+
 def _done(product_id: str, notice: Done) -> RedirectResponse:
     return RedirectResponse(f"/console/products/{product_id}?done={notice}", status_code=303)
 
@@ -754,21 +777,10 @@ async def upload_image(
     request: Request, product_id: ProductKey, session: AsyncSession = Depends(get_session)
 ) -> Response:
     """Add an image (PNG, JPEG, GIF or WebP, told by its bytes, not its name)."""
-    found = await _own(request, session, product_id, write=True)
-    if not isinstance(found, tuple):
-        return found
-    principal, product = found
-    token, data = "", b""
-    try:
-        # ``async with`` closes the upload's spooled file however this ends.
-        async with request.form(max_files=1, max_fields=4) as form:
-            token = str(form.get("csrf", ""))
-            upload = form.get("image")
-            data = await upload.read() if isinstance(upload, StarletteUpload) else b""
-    except StarletteHTTPException:  # a malformed multipart body (Starlette's 400)
-        pass
-    if not await _csrf_ok(request, session, token):
-        return HTMLResponse("CSRF token missing or wrong", status_code=403)
+    posted = await _own_upload(request, session, product_id, "image")
+    if not isinstance(posted, tuple):
+        return posted
+    data, principal, product = posted
     error: str | None = None
     try:
         await catalog.add_image(session, principal, request.app.state.storage, product_id, data)

@@ -29,8 +29,6 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import UploadFile as StarletteUpload
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from daihuo.catalog import errors as catalog_errors
 from daihuo.catalog import trace
@@ -39,9 +37,9 @@ from daihuo.catalog.schemas import BatchCreate, EvidenceRead, ProductRead, StepC
 from daihuo.core.clock import utcnow
 from daihuo.core.db import commit
 from daihuo.core.pagination import InvalidCursor, PageParams
-from daihuo.pages.console import CHINA_TIME, MANY, _csrf_ok, page_lang, render
+from daihuo.pages.console import CHINA_TIME, MANY, page_lang, render
 from daihuo.pages.i18n import step_label
-from daihuo.pages.products import ProductKey, _may_write, _own, _own_form
+from daihuo.pages.products import ProductKey, _may_write, _own, _own_form, _own_upload
 from daihuo.pages.provenance import page_link
 from daihuo.tenancy.deps import get_session
 from daihuo.tenancy.domain import Principal
@@ -348,21 +346,10 @@ async def upload_evidence(
     session: AsyncSession = Depends(get_session),
 ) -> Response:
     """Upload a photo or PDF report (told by its bytes, not its name) for a later step."""
-    found = await _own(request, session, product_id, write=True)
-    if not isinstance(found, tuple):
-        return found
-    principal, product = found
-    token, data = "", b""
-    try:
-        # ``async with`` closes the upload's spooled file however this ends.
-        async with request.form(max_files=1, max_fields=4) as form:
-            token = str(form.get("csrf", ""))
-            upload = form.get("file")
-            data = await upload.read() if isinstance(upload, StarletteUpload) else b""
-    except StarletteHTTPException:  # a malformed multipart body (Starlette's 400)
-        pass
-    if not await _csrf_ok(request, session, token):
-        return HTMLResponse("CSRF token missing or wrong", status_code=403)
+    posted = await _own_upload(request, session, product_id, "file")
+    if not isinstance(posted, tuple):
+        return posted
+    data, principal, product = posted
     error: str | None = None
     try:
         await trace.add_evidence(
