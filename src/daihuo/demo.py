@@ -55,7 +55,13 @@ from daihuo.orders.ledger_feed import LedgerFeeder
 from daihuo.orders.schemas import DeliveryAddress, OrderCreate
 from daihuo.settlement.service import Policy
 from daihuo.simulator.corpus import catalogue
-from daihuo.simulator.replay import Timed, rebase, replay, simulated_session
+from daihuo.simulator.replay import (
+    Timed,
+    products_in_order,
+    rebase,
+    replay,
+    simulated_session,
+)
 from daihuo.tenancy import service
 from daihuo.tenancy.domain import Principal, TenantKind, Via
 from daihuo.tenancy.errors import EmailTaken
@@ -489,18 +495,14 @@ async def run_live_session(state: Any, settings: Settings) -> dict[str, Any] | N
 
 
 def _as_session_products(timed: list[Timed], product_ids: list[str]) -> None:
-    """Name the simulator's products (``p1007`` …) after the session's own, in order of
-    first appearance and round the list, so the big screen and the review show the
-    session's titles instead of ids nobody knows."""
-    if not product_ids:
-        return
-    named: dict[str, str] = {}
+    """Name the simulator's products (``p1007`` …) after the session's own, as
+    ``simulate --live`` does, so the big screen and the review show the session's titles
+    instead of ids nobody knows."""
+    named = products_in_order((t.event for t in timed), product_ids)
     for t in timed:
         product = t.event.get("product")
-        if isinstance(product, str):
-            if product not in named:
-                named[product] = product_ids[len(named) % len(product_ids)]
-            t.event["product"] = named[product]
+        if product is not None:
+            t.event["product"] = named.get(str(product), product)
 
 
 async def _pin_in_turn(

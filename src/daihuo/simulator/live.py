@@ -41,7 +41,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
-from daihuo.simulator.replay import rebase
+from daihuo.simulator.replay import products_in_order, rebase
 
 SKIPPED = {"impression", "order_refunded", "live_start", "live_end"}
 WS_ACTIONS = {"comment", "like", "share", "follow", "product_impression", "product_click",
@@ -338,13 +338,7 @@ async def _room(http: httpx.AsyncClient, base: str, session_id: str) -> _Room:
 
 def _map_products(room: _Room, events: Sequence[Mapping[str, Any]]) -> None:
     """The simulated catalogue's products onto the session's, in order of appearance."""
-    real = list(room.products.values())
-    seen: dict[str, tuple[str, str, str]] = {}
-    for e in events:
-        p = e.get("product")
-        if p is not None and p not in seen:
-            seen[str(p)] = real[len(seen) % len(real)]
-    room.products = seen or room.products
+    room.products = products_in_order(events, list(room.products.values())) or room.products
 
 
 async def drive(

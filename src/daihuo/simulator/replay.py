@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from daihuo.events.model import format_ts
 from daihuo.simulator.run import generate
@@ -58,6 +58,22 @@ def rebase(
         out.append(Timed(offset, moved))
     out.sort(key=lambda t: t.offset)  # stable: the file's order breaks ties
     return out
+
+
+T = TypeVar("T")
+
+
+def products_in_order(events: Iterable[Mapping[str, Any]], real: list[T]) -> dict[str, T]:
+    """The simulated catalogue's products (``p1007`` …) onto a session's ``real`` ones, in
+    order of first appearance and round the list (empty when ``real`` is)."""
+    named: dict[str, T] = {}
+    if not real:
+        return named
+    for e in events:
+        product = e.get("product")
+        if product is not None and str(product) not in named:
+            named[str(product)] = real[len(named) % len(real)]
+    return named
 
 
 def simulated_session(
