@@ -12,10 +12,10 @@ POOL_SIZE = 64
 POOL_WAIT_S = 10.0
 
 
-def make_redis(url: str, *, pool_size: int = POOL_SIZE) -> Redis:
+def make_redis(url: str) -> Redis:
     pool = BlockingConnectionPool.from_url(
         url,
-        max_connections=pool_size,
+        max_connections=POOL_SIZE,
         timeout=POOL_WAIT_S,
         decode_responses=False,
         socket_connect_timeout=2,
