@@ -300,6 +300,30 @@ def test_a_buyer_claims_a_coupon_and_wins_a_lucky_draw(browser: Browser, room: R
         mine = httpx.get(f"{room.base}/api/v1/me/coupons", headers=room.buyer.headers).json()
         assert [c["coupon_id"] for c in mine["items"]] == [coupon["id"]]
 
+        # Checkout offers the claimed coupon: one unit (¥19.90) is under its ¥30.00 bar,
+        # two (¥39.80) take ¥5.00 off, and the order and its payment are ¥34.80.
+        buyer.click("[data-testid=pinned] .buy")
+        buyer.locator("#co-coupon-row").wait_for()
+        buyer.select_option("#co-coupon", value=coupon["id"])
+        short = ZH["lr_coupon_short"].format(threshold="¥30.00")
+        assert buyer.locator("#co-price").inner_text() == (
+            ZH["lr_total"].format(total="¥19.90") + " · " + short
+        )
+        buyer.fill("#co-qty", "2")
+        assert buyer.locator("#co-price").inner_text() == ZH["lr_total_off"].format(
+            total="¥34.80", off="¥5.00"
+        )
+        fill_address(buyer, HOME)
+        buyer.click("#co-submit")
+        buyer.wait_for_url("**/sandbox/pay/**")
+        assert "34.80" in buyer.locator("body").inner_text()
+        spent = (
+            "SELECT amount, discount, coupon_id FROM orders WHERE buyer_id = :b AND discount > 0"
+        )
+        placed = in_thread(lambda: asyncio.run(rows(room.url, spent, b=room.buyer.user_id)))
+        assert placed == [(3480, 500, coupon["id"])]
+        buyer.goto(f"{room.base}/live/{room.session}")
+
         r = httpx.post(
             f"{room.base}/api/v1/live-sessions/{room.session}/draws",
             json={"prize": "口红小样一支", "winners": 1, "condition": "comment",

@@ -382,9 +382,47 @@ function coError(text) {
   box.hidden = !text;
 }
 
+// The buyer's unspent, unexpired coupons of this shop (GET /api/v1/me/coupons). Whether
+// the shop's commission covers one is the server's to say: it refuses with the reason.
+let myCoupons = [];
+
+async function loadCoupons() {
+  myCoupons = [];
+  try {
+    const r = await fetch("/api/v1/me/coupons?limit=100", { credentials: "same-origin" });
+    if (r.ok) {
+      const now = Date.now();
+      myCoupons = ((await r.json()).items || []).filter((c) => c.merchant_id === boot.merchant
+        && !c.order_id && Date.parse(c.expires_at) > now);
+    }
+  } catch { /* no coupons offered: the order goes at full price */ }
+  const select = $("co-coupon");
+  const none = document.createElement("option");
+  none.value = ""; none.textContent = T.lr_no_coupon;
+  select.replaceChildren(none, ...myCoupons.map((c) => {
+    const opt = document.createElement("option");
+    opt.value = c.coupon_id;
+    opt.textContent = c.threshold > 0
+      ? fmt(T.lr_coupon_off, { threshold: money(c.threshold), amount: money(c.amount) })
+      : fmt(T.lr_coupon_any, { amount: money(c.amount) });
+    return opt;
+  }));
+  $("co-coupon-row").hidden = pending.kind !== "item" || !myCoupons.length;
+  coTotal();
+}
+
 function coTotal() {
   const qty = Math.max(1, parseInt($("co-qty").value, 10) || 1);
-  $("co-price").textContent = fmt(T.lr_total, { total: money(pending.price * qty) });
+  const gross = pending.price * qty;
+  const chosen = pending.kind === "item"
+    ? myCoupons.find((c) => c.coupon_id === $("co-coupon").value) : undefined;
+  let text = fmt(T.lr_total, { total: money(gross) });
+  if (chosen && gross >= chosen.threshold && chosen.amount < gross) {
+    text = fmt(T.lr_total_off, { total: money(gross - chosen.amount), off: money(chosen.amount) });
+  } else if (chosen) {
+    text += " · " + fmt(T.lr_coupon_short, { threshold: money(Math.max(chosen.threshold, chosen.amount + 1)) });
+  }
+  $("co-price").textContent = text;
 }
 
 function openCheckout(kind, id) {
@@ -418,9 +456,12 @@ function openCheckout(kind, id) {
     if (saved && typeof saved[f] === "string" && !input.value) input.value = saved[f];
   }
   coError("");
+  $("co-coupon-row").hidden = true;
+  $("co-coupon").replaceChildren();
   coTotal();
   $("co-submit").disabled = false;
   $("checkout").showModal();
+  if (kind === "item") loadCoupons();
 }
 
 async function placeOrder() {
@@ -439,6 +480,7 @@ async function placeOrder() {
           item_id: pending.id, sku_id: $("co-sku").value,
           quantity: Math.max(1, parseInt($("co-qty").value, 10) || 1),
           session: boot.session, address,
+          ...($("co-coupon").value ? { coupon_id: $("co-coupon").value } : {}),
         })
       : await api(`/api/v1/flash-sales/${pending.id}/buy`, { quantity: 1, address });
     notice(T.lr_paying);
@@ -452,6 +494,7 @@ async function placeOrder() {
 
 $("co-form").addEventListener("submit", (ev) => { ev.preventDefault(); placeOrder(); });
 $("co-qty").addEventListener("input", coTotal);
+$("co-coupon").addEventListener("change", coTotal);
 $("co-cancel").addEventListener("click", () => $("checkout").close());
 
 document.addEventListener("click", (ev) => {

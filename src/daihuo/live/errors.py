@@ -57,5 +57,17 @@ class CouponAlreadyClaimed(Conflict):
     slug, title = "coupon-already-claimed", "You have claimed this coupon already"
 
 
+class CouponUsed(Conflict):
+    slug, title = "coupon-used", "The coupon was spent on another order"
+
+
+class CouponExpired(Conflict):
+    slug, title = "coupon-expired", "The coupon has expired"
+
+
+class CouponNotApplicable(Conflict):
+    slug, title = "coupon-not-applicable", "The coupon does not apply to this order"
+
+
 class DrawNotFound(NotFound):
     slug, title = "draw-not-found", "No such lucky draw"

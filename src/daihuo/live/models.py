@@ -127,6 +127,9 @@ class LiveCouponClaim(Base):
     )
     session_id: Mapped[str] = mapped_column(String(40))
     claimed_at: Mapped[datetime]
+    # The order that spent it; cleared again if that order is cancelled before payment.
+    order_id: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)
+    used_at: Mapped[datetime | None]
 
 
 class LiveDraw(TenantScoped, Base):

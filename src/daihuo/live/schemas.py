@@ -254,6 +254,10 @@ class ClaimedCoupon(BaseModel):
     threshold: int = Field(description="The least order amount in fen (0: any).")
     claimed_at: datetime
     expires_at: datetime
+    order_id: str | None = Field(
+        default=None, description="The order it was spent on (null: not spent yet)."
+    )
+    used_at: datetime | None = None
 
 
 Keyword = Annotated[

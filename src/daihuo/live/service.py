@@ -473,24 +473,10 @@ async def my_coupons(
         ClaimedCoupon(
             id=c.id, coupon_id=k.id, session_id=k.session_id, merchant_id=k.tenant_id,
             amount=k.amount, threshold=k.threshold, claimed_at=c.claimed_at,
-            expires_at=k.expires_at,
+            expires_at=k.expires_at, order_id=c.order_id, used_at=c.used_at,
         )
         for c, k in rows
     ], cursor  # fmt: skip
-
-
-async def coupon_for_order(
-    session: AsyncSession, user_id: str, coupon_id: str, order_amount: int, merchant_id: str
-) -> int:
-    """The discount in fen that ``user_id``'s claimed coupon gives an order of
-    ``order_amount`` fen at ``merchant_id`` now (0 if it does not apply). A hook for the
-    order path: it neither marks the coupon used nor holds it."""
-    coupon = await LiveRepository(session).claim_of(user_id, coupon_id)
-    if coupon is None or coupon.tenant_id != merchant_id or utcnow() >= coupon.expires_at:
-        return 0
-    if order_amount < max(coupon.threshold, 1):
-        return 0
-    return min(coupon.amount, order_amount)
 
 
 # --- lucky draws -----------------------------------------------------------------------

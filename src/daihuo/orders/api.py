@@ -17,6 +17,7 @@ from daihuo.core.gate import gated
 from daihuo.core.pagination import Page, PageParams, page_params
 from daihuo.core.types import ResourceId
 from daihuo.ledger.schemas import RecordLinks
+from daihuo.live import errors as live_errors
 from daihuo.orders import errors, service
 from daihuo.orders.domain import OrderState
 from daihuo.orders.models import Order
@@ -67,6 +68,10 @@ def _page(orders: list[Order] | Any, cursor: str | None, w: timedelta) -> Page[O
         catalog_errors.ProductNotFound,
         catalog_errors.ProductNotListed,
         catalog_errors.PriceOutOfRange,
+        live_errors.CouponNotFound,
+        live_errors.CouponUsed,
+        live_errors.CouponExpired,
+        live_errors.CouponNotApplicable,
     ),
 )
 async def place_order(
@@ -75,7 +80,8 @@ async def place_order(
     principal: Principal = Depends(require_user),
     session: AsyncSession = Depends(get_session),
 ) -> OrderRead:
-    """Buy from a merchant's showcase (send an Idempotency-Key); reserves the stock."""
+    """Buy from a merchant's showcase (send an Idempotency-Key); reserves the stock and
+    spends the coupon named by ``coupon_id``, if any."""
     max_quantity = request.app.state.settings.order_max_quantity
     writer: GroupCommit = request.app.state.writer
     await rollback(session)  # authenticated; the order is written in the writer's batch

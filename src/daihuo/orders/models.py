@@ -32,7 +32,8 @@ class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity"),
-        CheckConstraint("amount = unit_price * quantity", name="amount"),
+        CheckConstraint("amount = unit_price * quantity - discount", name="amount"),
+        CheckConstraint("discount >= 0 AND discount < unit_price * quantity", name="discount"),
         CheckConstraint("refunded_amount >= 0 AND refunded_amount <= amount", name="refunded"),
         Index("ix_orders_state_created_at", "state", "created_at"),
     )
@@ -48,7 +49,11 @@ class Order(Base):
     title: Mapped[str] = mapped_column(String(100))
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[int] = mapped_column(BigInteger)
-    amount: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[int] = mapped_column(BigInteger)  # what the buyer pays: gross − discount
+    # A live-room coupon the buyer spent on the order (the merchant's, see live.coupons):
+    # ``discount`` fen off the gross, paid out of the merchant's commission.
+    discount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    coupon_id: Mapped[str | None] = mapped_column(String(40))
     commission_bps: Mapped[int] = mapped_column(Integer)
     refunded_amount: Mapped[int] = mapped_column(BigInteger)
     quota_taken: Mapped[bool]  # counted against the product's per-user limit

@@ -39,6 +39,12 @@ class OrderCreate(BaseModel):
     address: DeliveryAddress | None = Field(
         default=None, description="Where to ship it; needed before the supplier can ship."
     )
+    coupon_id: Identifier | None = Field(
+        default=None,
+        description="A coupon of this shop the buyer claimed in a live room (GET "
+        "/api/v1/me/coupons): its amount comes off the order. Spent by this order; given "
+        "back if the order is cancelled or expires unpaid.",
+    )
 
 
 class Shipment(BaseModel):
@@ -75,7 +81,9 @@ class OrderRead(BaseModel):
     title: str
     quantity: int
     unit_price: int
-    amount: int
+    amount: int = Field(description="What the buyer pays: unit price × quantity − discount.")
+    discount: int = Field(description="Fen off from the coupon spent on the order (0: none).")
+    coupon_id: str | None
     commission_bps: int
     refunded_amount: int
     refund_amount: int | None

@@ -26,6 +26,7 @@ from daihuo.core.ids import new_id
 from daihuo.core.pagination import PageParams
 from daihuo.ledger import service as ledger
 from daihuo.ledger.schemas import RecordLinks
+from daihuo.live import coupons
 from daihuo.orders import errors
 from daihuo.orders.domain import (
     RULES,
@@ -54,6 +55,7 @@ from daihuo.orders.schemas import (
     RefundRequest,
     Shipment,
 )
+from daihuo.settlement import domain as settlement_rules
 from daihuo.settlement import service as settlement
 from daihuo.tenancy.domain import Permission, Principal, TenantKind
 
@@ -177,6 +179,9 @@ async def _emit(
         "sku": order.sku_id,
         "commission_bps": order.commission_bps,
     }
+    if order.coupon_id is not None:
+        meta["coupon"] = order.coupon_id
+        meta["discount"] = order.discount
     if refund_id is not None:
         meta["refund"] = refund_id
     if order.address_hash is not None:
@@ -276,8 +281,22 @@ async def place_order(
             limit=offer.max_per_user,
         )
     now = utcnow()
+    order_id = new_id("ord")
+    gross = order_amount(offer.unit_price, data.quantity)
+    discount = 0
+    if data.coupon_id is not None:
+        discount = await coupons.spend(
+            session,
+            coupon_id=data.coupon_id,
+            buyer_id=ctx.user_id,
+            merchant_id=offer.merchant_id,
+            gross=gross,
+            commission=settlement_rules.commission_of(gross, offer.commission_bps),
+            order_id=order_id,
+            now=now,
+        )
     order = Order(
-        id=new_id("ord"),
+        id=order_id,
         state=OrderState.created.value,
         buyer_id=ctx.user_id,
         merchant_id=offer.merchant_id,
@@ -288,7 +307,9 @@ async def place_order(
         title=offer.title,
         quantity=data.quantity,
         unit_price=offer.unit_price,
-        amount=order_amount(offer.unit_price, data.quantity),
+        amount=gross - discount,
+        discount=discount,
+        coupon_id=data.coupon_id,
         commission_bps=offer.commission_bps,
         refunded_amount=0,
         quota_taken=limited,
@@ -336,6 +357,7 @@ async def place_flash_order(
         quantity=quantity,
         unit_price=sale.price,
         amount=order_amount(sale.price, quantity),
+        discount=0,
         commission_bps=sale.commission_bps,
         refunded_amount=0,
         quota_taken=False,
@@ -452,6 +474,8 @@ async def _release(
     await _move_stock(session, order, stock_move(action))
     if order.quota_taken:
         await repo.return_quota(order.buyer_id, order.product_id, order.quantity)
+    if order.coupon_id is not None:
+        await coupons.give_back(session, order.id)
 
 
 def _has_address(order: Order) -> None:
@@ -622,6 +646,7 @@ async def mark_paid(
         commission_rate=order.commission_bps,
         platform_fee_rate=policy.platform_fee_rate,
         paid_at=now,
+        discount=order.discount,
     )
     return True
 

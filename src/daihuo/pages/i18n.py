@@ -351,6 +351,15 @@ LIVE_ROOM: dict[str, tuple[str, str]] = {
     "lr_cancel": ("取消", "Cancel"),
     "lr_place_order": ("提交订单", "Place the order"),
     "lr_total": ("合计 {total}", "Total {total}"),
+    "lr_total_off": (
+        "合计 {total}（优惠券已减 {off}）",
+        "Total {total} ({off} off with the coupon)",
+    ),
+    "lr_no_coupon": ("不使用优惠券", "No coupon"),
+    "lr_coupon_short": (
+        "未满 {threshold}，暂不能使用这张券",
+        "The coupon needs an order of {threshold} or more",
+    ),
     "lr_fix_fields": ("请填写完整的收货信息", "Please complete the delivery details"),
 }
 # The supply pool page (pages/pool.py).

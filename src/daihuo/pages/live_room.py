@@ -70,6 +70,7 @@ async def live_room(
         products=products,
         boot={
             "session": room.id,
+            "merchant": room.merchant_id,
             "state": room.state,
             "signedIn": buyer,
             "user": principal.user_id if buyer and principal is not None else None,

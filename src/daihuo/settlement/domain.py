@@ -38,6 +38,23 @@ The split (:func:`split_payment`)
     = floor(1 999.8) = 1 999, fee = floor(549.945) = 549, supplier = 9 999 − 1 999 − 549 =
     7 451.
 
+Coupons (the ``discount`` of :func:`split_payment`)
+    A live-room coupon is the merchant's: it is paid for out of the merchant's commission,
+    never out of the supplier's price or the platform's fee. An order of gross ``G`` (the
+    shop's price × quantity) with a coupon of ``D`` fen is paid ``A = G − D``; the split is
+    taken on ``G`` as above and ``D`` comes off the commission::
+
+        merchant commission = floor(G × c / 10 000) − D
+        platform fee        = floor(G × f / 10 000)
+        supplier share      = G − floor(G × c / 10 000) − platform fee
+
+    so the three still add up to ``A``, and the supplier and the platform get exactly what
+    they would have without the coupon. A coupon larger than the commission on that order
+    is refused (the order path refuses it before the buyer pays), so no share is ever
+    negative and the refund arithmetic below holds unchanged: a refund of ``R`` of the
+    ``A`` paid gives back the fraction ``R / A`` of each party's share — of the goods'
+    value, which is what the buyer returns.
+
 Refunds (:func:`apportion`)
     Refunds claw the money back from the three shares in proportion. Rounding each refund
     on its own would go wrong: with shares (1, 1, 1) of 3 fen, three refunds of 1 fen
@@ -115,6 +132,10 @@ class InvalidTime(SettlementRuleError):
 
 
 class RefundExceedsPaid(SettlementRuleError):
+    pass
+
+
+class DiscountExceedsCommission(SettlementRuleError):
     pass
 
 
@@ -304,13 +325,35 @@ def check_rates(commission_rate: object, platform_fee_rate: object) -> tuple[int
     return commission_rate, platform_fee_rate
 
 
-def split_payment(amount: int, commission_rate: int, platform_fee_rate: int) -> Split:
-    """Supplier share, merchant commission and platform fee of ``amount`` (see module doc)."""
+def split_payment(
+    amount: int, commission_rate: int, platform_fee_rate: int, discount: int = 0
+) -> Split:
+    """Supplier share, merchant commission and platform fee of ``amount`` paid, after the
+    merchant's coupon of ``discount`` fen (see module doc)."""
     check_amount(amount, "amount")
     check_rates(commission_rate, platform_fee_rate)
-    commission = amount * commission_rate // RATE_SCALE
-    fee = amount * platform_fee_rate // RATE_SCALE
-    return Split(amount - commission - fee, commission, fee)
+    check_discount(discount)
+    gross = amount + discount
+    commission = commission_of(gross, commission_rate)
+    fee = gross * platform_fee_rate // RATE_SCALE
+    if discount > commission:
+        raise DiscountExceedsCommission(
+            f"a coupon of {discount} fen is more than the merchant's commission of "
+            f"{commission} fen on this order"
+        )
+    return Split(gross - commission - fee, commission - discount, fee)
+
+
+def commission_of(gross: int, commission_rate: int) -> int:
+    """The merchant's commission on ``gross`` fen before any coupon: the most a coupon of
+    the merchant can take off that order."""
+    return gross * commission_rate // RATE_SCALE
+
+
+def check_discount(value: object) -> int:
+    if type(value) is not int or not 0 <= value <= MAX_AMOUNT:
+        raise InvalidAmount(f"discount must be a whole number of fen from 0 to {MAX_AMOUNT}")
+    return value
 
 
 def apportion(refunded: int, shares: Split) -> Split:
@@ -351,6 +394,7 @@ class OrderSettlement:
     shares: Split
     paid_at: datetime
     refunded: int = 0
+    discount: int = 0  # the merchant's coupon: fen off the gross, out of its commission
     delivered_at: datetime | None = None
     release_due_at: datetime | None = None
     released_at: datetime | None = None
@@ -389,6 +433,7 @@ class OrderSettlement:
             self.amount_paid,
             self.commission_rate,
             self.platform_fee_rate,
+            self.discount,
             self.paid_at,
         ) == (
             other.supplier_id,
@@ -396,6 +441,7 @@ class OrderSettlement:
             other.amount_paid,
             other.commission_rate,
             other.platform_fee_rate,
+            other.discount,
             other.paid_at,
         )
 
@@ -413,15 +459,17 @@ def pay(
     commission_rate: int,
     platform_fee_rate: int,
     paid_at: datetime,
+    discount: int = 0,
 ) -> tuple[OrderSettlement, Posting]:
-    """A paid order: the consumer's money is split into the three parties' held accounts."""
+    """A paid order: the consumer's money is split into the three parties' held accounts
+    (the merchant's coupon of ``discount`` fen, if any, out of its commission)."""
     check_id(order_id, "order_id")
     check_id(supplier_id, "supplier tenant id")
     check_id(merchant_id, "merchant tenant id")
     if PLATFORM in (supplier_id, merchant_id):
         raise InvalidIdentifier(f"{PLATFORM!r} is not a tenant id")
     at = check_time(paid_at, "paid_at")
-    shares = split_payment(amount_paid, commission_rate, platform_fee_rate)
+    shares = split_payment(amount_paid, commission_rate, platform_fee_rate, discount)
     order = OrderSettlement(
         order_id=order_id,
         supplier_id=supplier_id,
@@ -431,6 +479,7 @@ def pay(
         platform_fee_rate=platform_fee_rate,
         shares=shares,
         paid_at=at,
+        discount=discount,
     )
     entries = _entries(
         [

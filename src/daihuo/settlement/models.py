@@ -114,6 +114,8 @@ class SettlementOrder(Base):
     supplier_share: Mapped[int] = mapped_column(BigInteger)
     merchant_commission: Mapped[int] = mapped_column(BigInteger)
     platform_fee: Mapped[int] = mapped_column(BigInteger)
+    # The merchant's coupon on the order: fen off the gross, out of merchant_commission.
+    discount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     refunded: Mapped[int] = mapped_column(BigInteger)
     paid_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]

@@ -92,11 +92,13 @@ async def post_order_paid(
     commission_rate: int,
     platform_fee_rate: int,
     paid_at: datetime,
+    discount: int = 0,
 ) -> OrderSettlement:
     """Post a paid order: split ``amount_paid`` (fen) into the parties' held accounts.
 
     ``commission_rate`` (the merchant's, 0–9000) and ``platform_fee_rate`` are basis points
-    of ``amount_paid`` (2000 = 20 %). Returns the order's settlement (its shares).
+    of the gross, ``amount_paid + discount`` (2000 = 20 %); ``discount`` is the merchant's
+    coupon, taken out of its commission. Returns the order's settlement (its shares).
     """
     with _rules():
         order, posting = domain.pay(
@@ -107,6 +109,7 @@ async def post_order_paid(
             commission_rate=commission_rate,
             platform_fee_rate=platform_fee_rate,
             paid_at=paid_at,
+            discount=discount,
         )
     repo = SettlementRepository(session)
     if not await repo.claim_order(order):
@@ -335,7 +338,7 @@ async def verify_journal(session: AsyncSession) -> JournalReport:
     for order in orders:
         try:
             shares = domain.split_payment(
-                order.amount_paid, order.commission_rate, order.platform_fee_rate
+                order.amount_paid, order.commission_rate, order.platform_fee_rate, order.discount
             )
         except domain.SettlementRuleError as exc:
             report.problems.append(f"order {order.order_id}: {exc}")

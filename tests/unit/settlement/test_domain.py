@@ -25,6 +25,7 @@ from daihuo.settlement.domain import (
     ZERO,
     AccountKey,
     AccountType,
+    DiscountExceedsCommission,
     Entry,
     EventKind,
     InvalidAmount,
@@ -41,6 +42,7 @@ from daihuo.settlement.domain import (
     UnbalancedPosting,
     apportion,
     build_statement,
+    commission_of,
     deliver,
     pay,
     platform_account,
@@ -148,6 +150,34 @@ def test_the_split_creates_and_loses_no_fen_and_no_share_is_negative(
     assert s.merchant * 10_000 <= amount * c < (s.merchant + 1) * 10_000
     assert s.platform * 10_000 <= amount * f < (s.platform + 1) * 10_000
     assert s.supplier * 10_000 >= amount * (10_000 - c - f)
+
+
+@PROPERTIES
+@given(gross=amounts, r=rates(), data=st.data())
+def test_a_coupon_comes_out_of_the_merchants_commission_alone(
+    gross: int, r: tuple[int, int], data: st.DataObject
+) -> None:
+    c, f = r
+    commission = commission_of(gross, c)
+    discount = data.draw(st.integers(0, max(min(commission, gross - 1), 0)))
+    without = split_payment(gross, c, f)
+    s = split_payment(gross - discount, c, f, discount)
+    assert s.total == gross - discount
+    assert (s.supplier, s.platform) == (without.supplier, without.platform)
+    assert s.merchant == without.merchant - discount >= 0
+    # One fen more than the commission is refused (when the order could carry it).
+    if commission + 1 < gross:
+        with pytest.raises(DiscountExceedsCommission):
+            split_payment(gross - commission - 1, c, f, commission + 1)
+
+
+def test_worked_example_of_a_coupon() -> None:
+    # docs: 3,000 fen gross, 20 % commission (600), 3 % fee (90), a 500 fen coupon.
+    assert split_payment(2_500, 2_000, 300, 500) == Split(supplier=2_310, merchant=100, platform=90)
+    with pytest.raises(DiscountExceedsCommission):
+        split_payment(2_300, 2_000, 300, 700)
+    with pytest.raises(InvalidAmount):
+        split_payment(2_500, 2_000, 300, -1)
 
 
 @pytest.mark.parametrize(
@@ -389,10 +419,20 @@ class OrderHistories(RuleBasedStateMachine):
         r=rates(),
         supplier=st.sampled_from(TENANTS),
         merchant=st.sampled_from(TENANTS),
+        data=st.data(),
     )
-    def pay(self, amount: int, r: tuple[int, int], supplier: str, merchant: str) -> str:
+    def pay(
+        self, amount: int, r: tuple[int, int], supplier: str, merchant: str, data: st.DataObject
+    ) -> str:
         self.seq += 1
         order_id = f"ord_{self.seq}"
+        # Some orders carry the merchant's coupon: up to its whole commission on the
+        # gross, leaving at least 1 fen to pay.
+        gross = amount
+        most = min(commission_of(gross, r[0]), gross - 1)
+        discount = data.draw(st.sampled_from([0, 0, most]) | st.integers(0, max(most, 0)))
+        discount = min(discount, max(most, 0))
+        amount = gross - discount
         order, posting = pay(
             order_id=order_id,
             supplier_id=supplier,
@@ -401,6 +441,12 @@ class OrderHistories(RuleBasedStateMachine):
             commission_rate=r[0],
             platform_fee_rate=r[1],
             paid_at=self.now,
+            discount=discount,
+        )
+        without = split_payment(gross, r[0], r[1])
+        assert (order.shares.supplier, order.shares.platform) == (
+            without.supplier,
+            without.platform,
         )
         self.state[order_id] = order
         self.paid_total += amount
