@@ -38,6 +38,17 @@ class LiveRepository:
         stmt = select(LiveSession).where(LiveSession.id == session_id)
         return (await self.session.execute(stmt)).scalar()
 
+    async def titles(self, session_ids: Sequence[str]) -> dict[str, str]:
+        """The titles of any tenants' sessions (for the platform's operators)."""
+        if not session_ids:
+            return {}
+        stmt = (
+            select(LiveSession.id, LiveSession.title)
+            .where(LiveSession.id.in_(list(session_ids)))
+            .execution_options(**UNSCOPED)
+        )
+        return {row[0]: row[1] for row in await self.session.execute(stmt)}
+
     async def room(self, session_id: str) -> tuple[str, str] | None:
         """``(tenant_id, state)`` of any tenant's session, for its public room."""
         stmt = (

@@ -154,6 +154,12 @@ async def list_sessions(
     return await _read(session, ctx, repo, lives), cursor
 
 
+async def session_titles(session: AsyncSession, session_ids: Sequence[str]) -> dict[str, str]:
+    """Titles of sessions of any merchant, by id; ids with no live session are left out
+    (a report imported from a file has none)."""
+    return await LiveRepository(session).titles(session_ids)
+
+
 async def started_sessions(
     session: AsyncSession, ctx: Principal, limit: int
 ) -> list[LiveSessionRead]:

@@ -387,6 +387,9 @@ POOL: dict[str, tuple[str, str]] = {
     "orders_order": ("订单", "Order"),
     "orders_amount": ("金额", "Amount"),
     "orders_refunded": ("已退", "Refunded"),
+    # An order paid with the shop's coupon: the amount is after it; the discount came out
+    # of the merchant's commission.
+    "orders_coupon": ("优惠券", "Coupon"),
     "orders_action": ("操作", "Action"),
     "orders_no_address": ("买家未填写地址", "No address given"),
     "orders_carrier": ("快递公司", "Carrier"),

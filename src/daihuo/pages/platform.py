@@ -25,6 +25,7 @@ from daihuo.analytics.schemas import SessionScore
 from daihuo.catalog import service as catalog
 from daihuo.core.db import scope_session
 from daihuo.core.pagination import PageParams
+from daihuo.live import service as live
 from daihuo.pages.console import MANY, _principal, _to_login, render
 from daihuo.settlement import service as settlement
 from daihuo.tenancy import service as tenancy
@@ -43,11 +44,12 @@ class Alert:
 
     score: SessionScore
     merchant_name: str
+    title: str | None  # the live session's, when the report is of one
     ended_at: datetime
     reasons: list[tuple[str, float]]  # (kind, share of the session's volume), largest first
 
 
-def _alert(score: SessionScore, names: dict[str, str]) -> Alert:
+def _alert(score: SessionScore, names: dict[str, str], titles: dict[str, str]) -> Alert:
     shares = [
         (kind, float(part["share"]))
         for kind, part in score.breakdown.items()
@@ -56,6 +58,7 @@ def _alert(score: SessionScore, names: dict[str, str]) -> Alert:
     return Alert(
         score=score,
         merchant_name=names.get(score.merchant, score.merchant),
+        title=titles.get(score.session),
         ended_at=datetime.fromisoformat(score.ended_at),
         reasons=sorted(shares, key=lambda r: -r[1]),
     )
@@ -97,7 +100,9 @@ async def platform(request: Request, session: AsyncSession = Depends(get_session
     else:
         waiting_more = False
     names = {t.id: t.name for t in tenants}
-    alerts = [_alert(s, names) for s in await analytics.authenticity_alerts(session, REPORTS_READ)]
+    scores = await analytics.authenticity_alerts(session, REPORTS_READ)
+    titles = await live.session_titles(session, [s.session for s in scores])
+    alerts = [_alert(s, names, titles) for s in scores]
     return render(
         request,
         "console/platform.html",

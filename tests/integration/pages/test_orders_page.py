@@ -188,3 +188,29 @@ async def test_an_order_without_an_address_ships_once_the_buyer_gives_one(
     r = await client.post(f"/console/orders/{order_id}/ship", data=shipment)
     assert r.status_code == 303
     assert (await order_of(client, buyer, order_id))["state"] == "shipped"
+
+
+async def test_an_order_paid_with_a_coupon_shows_its_discount(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    """The amount shown is what the buyer paid; the coupon's discount is under it, for
+    the merchant (who pays for it) and the supplier (who is paid in full regardless)."""
+    from tests.integration.orders.test_coupons import claimed, live
+
+    shop = await create_shop(client, database_url, price=3000, commission_bps=2000)
+    buyer = shop.buyers[0]
+    coupon = await claimed(client, shop, await live(client, shop.merchant), buyer)
+    r = await place(client, shop, buyer, coupon_id=coupon)
+    assert r.status_code == 201, r.text
+    order_id = r.json()["id"]
+    await pay(client, buyer, order_id)
+    plain = (await place(client, shop, buyer)).json()["id"]
+    await pay(client, buyer, plain)
+    for who in (shop.merchant, shop.supplier):
+        await sign_in(client, who.email)
+        page = (await client.get("/console/orders", params={"state": "all"})).text
+        rows = dict(re.findall(r'<tr data-order="([^"]+)">(.*?)</tr>', page, re.S))
+        assert "¥25.00" in rows[order_id]
+        assert f'data-role="coupon">{ZH["orders_coupon"]} −¥5.00<' in rows[order_id]
+        assert "¥30.00" in rows[plain] and 'data-role="coupon"' not in rows[plain]
+        await client.post("/console/logout", data={"csrf": hidden(page, "csrf")})

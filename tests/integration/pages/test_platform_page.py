@@ -201,6 +201,7 @@ async def test_the_operator_sees_the_sessions_under_the_threshold_as_the_api_lis
         [merchant] = [t for t in tenants.json()["items"] if t["id"] == row["merchant"]]
         assert row["merchant"] == shop.merchant.tenant_id
         assert cells["merchant"][1] == html.escape(merchant["name"])
+        assert cells["session"][1] == f"suspicious<br><code>{suspicious}</code>"  # its title
         ended_at = datetime.fromisoformat(row["ended_at"]).astimezone(SHANGHAI)
         assert cells["ended"][1] == ended_at.strftime("%Y-%m-%d %H:%M")
         assert float(cells["score"][0] or "nan") == row["authenticity_score"]
