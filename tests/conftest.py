@@ -30,6 +30,10 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # The servers the tests start (in this process or as subprocesses, which inherit the
+    # environment) do not train the triage model at start-up; a test that comments
+    # trains it on first use, as before. tests/unit/assistant covers the warm-up itself.
+    os.environ.setdefault("DAIHUO_ASSISTANT_WARM_UP", "0")
     # CI must never skip the real-engine tests silently: .ci/run sets both variables.
     if os.environ.get("CI") and not (os.environ.get(PG_ENV) and os.environ.get(REDIS_ENV)):
         raise pytest.UsageError(f"CI is set but {PG_ENV} or {REDIS_ENV} is not; run .ci/run")

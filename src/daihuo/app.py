@@ -23,6 +23,7 @@ from daihuo.analytics.publish import ReportPublisher
 from daihuo.assistant.api import router as assistant_router
 from daihuo.assistant.room import TriageFeed
 from daihuo.assistant.room import make_store as make_triage_store
+from daihuo.assistant.room import warm_up as warm_up_triage
 from daihuo.catalog.api import router as catalog_router
 from daihuo.catalog.schemas import FlashSaleRead
 from daihuo.catalog.trace_api import router as trace_router
@@ -146,6 +147,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         untriage = app.state.event_sink.subscribe(app.state.comment_triage.add)
         await app.state.comment_triage.start()
+        if settings.assistant_warm_up:
+            warm_up_triage()
         app.state.rooms = RoomHub(
             make_bus(
                 app.state.redis,

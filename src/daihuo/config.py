@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     # redis_prefix, so several deployments (or test runs) can share one Redis database.
     redis_prefix: str = Field(default="daihuo:", min_length=1, max_length=64)
     live_visitor_token_seconds: int = Field(default=12 * 3600, ge=60, le=30 * 24 * 3600)
+    # Train the comment-triage model (about a second of CPU with sklearn's import) in a
+    # background thread at start-up rather than on the first comment, where it would hold
+    # the interpreter while a room is busy. The test suite turns it off (its servers start
+    # often and most never see a comment).
+    assistant_warm_up: bool = True
     live_frame_ms: int = Field(default=100, ge=10, le=2000)
     live_likes_ms: int = Field(default=250, ge=50, le=5000)
     live_online_ms: int = Field(default=1000, ge=100, le=10_000)

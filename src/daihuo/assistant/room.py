@@ -231,6 +231,22 @@ def triage_comments(events: Sequence[Event]) -> dict[str, list[Triaged]]:
     return out
 
 
+def warm_up() -> threading.Thread:
+    """Train the triage model in a daemon thread now (it is built once per process)."""
+
+    def train() -> None:
+        from daihuo.assistant.triage import model
+
+        try:
+            model()
+        except Exception:  # the first comment trains it again, and says why it failed
+            log.exception("comment triage: warming the model up failed")
+
+    thread = threading.Thread(target=train, name="triage-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 class TriageFeed(BufferedFeed):
     """Takes the sink's accepted events (:meth:`add`, never waits), classifies the
     comments off the loop every ``interval`` seconds and applies them to the store."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from daihuo.assistant.room import (
     BUCKET_MS,
     QUEUE,
@@ -77,3 +79,17 @@ def test_purchase_intents_go_to_the_link_named_or_the_product_pinned_most_of_the
     assert meter == {"itm_lip": 2 + 3, "itm_mask": 1 + 5}
     assert [p["position"] for p in got["purchase_intent"]] == [1, 2]
     assert got["purchase_intent_unattributed"] == 4 + 6
+
+
+def test_the_warm_up_trains_the_model_off_the_calling_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from daihuo.assistant import room, triage
+
+    monkeypatch.setattr(triage, "_model", None)
+    thread = room.warm_up()
+    assert thread.name == "triage-warm-up" and thread.daemon
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    assert triage._model is not None
+    assert triage.model() is triage._model  # built once: the first comment reuses it
