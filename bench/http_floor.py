@@ -22,11 +22,8 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 HERE = Path(__file__).resolve().parent
 
@@ -49,7 +46,7 @@ def _measure(
 
 
 def _bare(seconds: float) -> dict[int, tuple[float, float]]:
-    from bench.orders import _free_port
+    from bench.orders import _free_port, wait_until_up
 
     port = _free_port()
     command = [sys.executable, "-m", "uvicorn", "--app-dir", str(HERE), "_bare_asgi:app",
@@ -57,16 +54,7 @@ def _bare(seconds: float) -> dict[int, tuple[float, float]]:
                "--loop", "uvloop", "--http", "httptools"]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the bare server did not start")
-            time.sleep(0.1)
+        wait_until_up(f"http://127.0.0.1:{port}/", proc)
         return {c: _measure(port, proc.pid, c, seconds, "/") for c in (1, 32)}
     finally:
         proc.terminate()

@@ -226,6 +226,20 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_until_up(url: str, proc: subprocess.Popen[Any], seconds: float = 60) -> None:
+    """Poll ``url`` until it answers 200; raise if ``proc`` exits or time runs out."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not start ({url})")
+        time.sleep(0.1)
+
+
 class Server:
     def __init__(
         self, url: str, data_dir: Path, *, extra_env: dict[str, Any] | None = None
@@ -248,16 +262,7 @@ class Server:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.1)
+        wait_until_up(f"{self.base}/healthz", self.proc)
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -210,9 +210,11 @@ class Viewer:
         return [m["seq"] for m in self.msgs]
 
 
-async def live_session(http: httpx.AsyncClient) -> tuple[Account, str]:
-    """A merchant with a session that is live."""
-    owner = await create_user(http, label="host", tenant_kind="merchant")
+async def live_session(
+    http: httpx.AsyncClient, owner: Account | None = None
+) -> tuple[Account, str]:
+    """A merchant (``owner``, else a new one) with a session that is live."""
+    owner = owner or await create_user(http, label="host", tenant_kind="merchant")
     r = await http.post(
         "/api/v1/live-sessions",
         json={"title": "双十二美妆专场", "planned_start": "2026-12-12T20:00:00+08:00"},

@@ -22,6 +22,7 @@ from daihuo.core.db import Database, commit
 
 from tests.conftest import client_for, make_settings
 from tests.fixtures import Account, create_user
+from tests.integration.live.rooms import live_session
 from tests.integration.orders.shop import (
     FAST,
     Shop,
@@ -43,16 +44,23 @@ def settings_for(database_url: str, tmp_path: Path, **extra: Any) -> Any:
 
 
 async def live(client: httpx.AsyncClient, merchant: Account) -> str:
+    """The id of a live session of ``merchant``'s."""
+    return (await live_session(client, merchant))[1]
+
+
+async def refund(
+    client: httpx.AsyncClient, shop: Shop, buyer: Account, order_id: str, **body: Any
+) -> dict[str, Any]:
+    """The buyer asks for a refund (all of it unless ``amount``), the supplier approves."""
     r = await client.post(
-        "/api/v1/live-sessions",
-        json={"title": "好物专场", "planned_start": "2026-12-12T20:00:00+08:00"},
-        headers=merchant.headers,
+        f"/api/v1/orders/{order_id}/refund-request", json=body, headers=buyer.headers
+    )
+    assert r.status_code == 200, r.text
+    r = await client.post(
+        f"/api/v1/orders/{order_id}/refund", json={}, headers=shop.supplier.headers
     )
     assert r.status_code == 201, r.text
-    sid = str(r.json()["id"])
-    r = await client.post(f"/api/v1/live-sessions/{sid}/start", headers=merchant.headers)
-    assert r.status_code == 200, r.text
-    return sid
+    return await wait_for_state(client, buyer, order_id, "refunded")
 
 
 async def claimed(
@@ -120,15 +128,7 @@ async def test_a_coupon_comes_off_the_price_and_out_of_the_merchants_commission(
 
         # A full refund gives everyone back exactly what the order gave them; the coupon
         # stays spent (a refund returns money, not coupons).
-        r = await client.post(
-            f"/api/v1/orders/{order['id']}/refund-request", json={}, headers=buyer.headers
-        )
-        assert r.status_code == 200, r.text
-        r = await client.post(
-            f"/api/v1/orders/{order['id']}/refund", json={}, headers=shop.supplier.headers
-        )
-        assert r.status_code == 201, r.text
-        refunded = await wait_for_state(client, buyer, order["id"], "refunded")
+        refunded = await refund(client, shop, buyer, order["id"])
         assert refunded["refunded_amount"] == 2500
         assert await all_books(client, shop) == {
             p: {"held": 0, "available": 0} for p in ("supplier", "merchant", "platform")
@@ -157,17 +157,7 @@ async def test_a_partial_refund_of_a_discounted_order_claws_back_pro_rata(
         shares = {"supplier": 4620, "merchant": 200, "platform": 180}
         assert {p: b["held"] for p, b in (await all_books(client, shop)).items()} == shares
         # The buyer sends one of the two back: half of what was paid.
-        r = await client.post(
-            f"/api/v1/orders/{order['id']}/refund-request",
-            json={"amount": 2500},
-            headers=buyer.headers,
-        )
-        assert r.status_code == 200, r.text
-        r = await client.post(
-            f"/api/v1/orders/{order['id']}/refund", json={}, headers=shop.supplier.headers
-        )
-        assert r.status_code == 201, r.text
-        await wait_for_state(client, buyer, order["id"], "refunded")
+        await refund(client, shop, buyer, order["id"], amount=2500)
         # Half of each share: the supplier loses half of its price, the merchant half of
         # its commission net of the coupon, the platform half of its fee.
         assert {p: b["held"] for p, b in (await all_books(client, shop)).items()} == {
