@@ -70,6 +70,7 @@ from daihuo.payments.tasks import Payments
 from daihuo.settlement.api import router as settlement_router
 from daihuo.settlement.tasks import SettlementReleaser
 from daihuo.tenancy.api import router as tenancy_router
+from daihuo.tenancy.cache import PrincipalCache
 from daihuo.tenancy.service import AuthConfig
 
 API_DOCS = "/api/docs"
@@ -239,6 +240,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.auth_config = auth_config(settings)
+    app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
     app.state.storage = make_storage(settings.storage_url or str(settings.data_dir / "files"))
     install_error_handlers(app)
 

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=9 * 1024 * 1024, ge=1024)
     token_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     session_ttl_seconds: int = Field(default=14 * 24 * 3600, ge=60)
+    # How long a process may reuse a caller's principal without reading the database
+    # (tenancy/cache.py): a change made through another process is seen within this.
+    auth_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     cookie_secure: bool = True
     login_max_failures: int = Field(default=5, ge=1)
     login_max_failures_per_ip: int = Field(default=50, ge=1)

@@ -19,10 +19,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from fastapi import Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from daihuo.core.clock import utcnow
 from daihuo.core.db import Database, commit, rollback, scope_session
 from daihuo.core.errors import BadRequest, Unauthorized
 from daihuo.core.gate import write_gate
 from daihuo.tenancy import errors, service
+from daihuo.tenancy.cache import PrincipalCache
+from daihuo.tenancy.cache import generation as auth_generation
 from daihuo.tenancy.domain import Permission, Principal, Via
 from daihuo.tenancy.service import AuthConfig
 
@@ -130,24 +133,48 @@ async def _authenticate(request: Request, session: AsyncSession) -> Principal:
         secret = secret.strip()
         if secret.startswith(service.API_KEY_PREFIX):
             return await service.principal_for_api_key(session, secret)
-        _, user = await service.resolve_token(session, secret, kind=Via.bearer)
-        return await service.principal_for_user(session, user, via=Via.bearer, tenant_id=tenant_id)
+        return await _user_principal(request, session, secret, Via.bearer, tenant_id)
     if api_key is not None:
         return await service.principal_for_api_key(session, api_key.strip())
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie is not None:
-        token, user = await service.resolve_token(session, cookie, kind=Via.cookie)
-        if request.method not in _SAFE_METHODS and not service.csrf_matches(
-            token, request.headers.get(CSRF_HEADER)
-        ):
-            raise errors.CsrfFailed(
-                f"Send the CSRF token from sign-in in the {CSRF_HEADER} header."
-            )
-        return await service.principal_for_user(session, user, via=Via.cookie, tenant_id=tenant_id)
+        return await _user_principal(request, session, cookie, Via.cookie, tenant_id)
     raise Unauthorized(
         "Sign in, or send a bearer token or an API key.",
         headers={"WWW-Authenticate": "Bearer"},
     )
+
+
+async def _user_principal(
+    request: Request, session: AsyncSession, secret: str, via: Via, tenant_id: str | None
+) -> Principal:
+    """A user token's principal: from the process's short-lived cache when it holds a
+    current entry (tenancy/cache.py), else from the database, then cached."""
+    cache: PrincipalCache = request.app.state.principal_cache
+    key = (service.sha256_hex(secret), via.value, tenant_id)
+    entry = cache.get(key) if cache.enabled else None
+    if entry is not None:
+        if entry.expires_at <= utcnow():
+            raise errors.TokenExpired("The credential has expired; sign in again.")
+        _check_csrf(request, via, entry.csrf_hash)
+        return entry.principal
+    seen = auth_generation()
+    token, user = await service.resolve_token(session, secret, kind=via)
+    _check_csrf(request, via, token.csrf_hash)
+    principal = await service.principal_for_user(session, user, via=via, tenant_id=tenant_id)
+    cache.put(
+        key, principal, expires_at=token.expires_at, csrf_hash=token.csrf_hash,
+        seen_generation=seen,
+    )  # fmt: skip
+    return principal
+
+
+def _check_csrf(request: Request, via: Via, csrf_hash: str | None) -> None:
+    """A browser session's unsafe request must echo the CSRF token from sign-in."""
+    if via is not Via.cookie or request.method in _SAFE_METHODS:
+        return
+    if not service.csrf_hash_matches(csrf_hash, request.headers.get(CSRF_HEADER)):
+        raise errors.CsrfFailed(f"Send the CSRF token from sign-in in the {CSRF_HEADER} header.")
 
 
 def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:

@@ -242,9 +242,13 @@ async def resolve_token(session: AsyncSession, secret: str, *, kind: Via) -> tup
 
 
 def csrf_matches(token: AuthToken, presented: str | None) -> bool:
-    if not presented or token.csrf_hash is None:
+    return csrf_hash_matches(token.csrf_hash, presented)
+
+
+def csrf_hash_matches(csrf_hash: str | None, presented: str | None) -> bool:
+    if not presented or csrf_hash is None:
         return False
-    return hmac.compare_digest(token.csrf_hash, sha256_hex(presented))
+    return hmac.compare_digest(csrf_hash, sha256_hex(presented))
 
 
 async def revoke_token(session: AsyncSession, token: AuthToken) -> None:
