@@ -856,8 +856,13 @@ async def offer_for(session: AsyncSession, item_id: str, sku_id: str) -> Offer:
 
 async def reserve_stock(session: AsyncSession, sku_id: str, qty: int) -> None:
     """available → reserved, atomically; :class:`InsufficientStock` when short."""
-    if not await CatalogRepository(session).move_stock(sku_id, qty, "available", "reserved"):
+    if not await try_reserve_stock(session, sku_id, qty):
         raise errors.InsufficientStock("Out of stock: fewer units are left than you asked for.")
+
+
+async def try_reserve_stock(session: AsyncSession, sku_id: str, qty: int) -> bool:
+    """available → reserved, atomically, if ``qty`` units are available."""
+    return await CatalogRepository(session).move_stock(sku_id, qty, "available", "reserved")
 
 
 class StockInvariantBroken(RuntimeError):

@@ -86,10 +86,11 @@ async def place_order(
     writer: GroupCommit = request.app.state.writer
     await rollback(session)  # authenticated; the order is written in the writer's batch
 
-    async def work(batch: AsyncSession) -> Order:
-        return await service.place_order(batch, principal, data, max_quantity=max_quantity)
-
-    order = await writer.run(work, tenant_id=principal.tenant_id)
+    order = await writer.run_grouped(
+        service.PLACEMENT,
+        service.OrderRequest(principal, data, max_quantity),
+        tenant_id=principal.tenant_id,
+    )
     return service.read(order, window(request))
 
 

@@ -13,6 +13,7 @@ import hashlib
 import json
 import unicodedata
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from daihuo.catalog import service as catalog
 from daihuo.catalog.errors import InsufficientStock
 from daihuo.core.clock import utcnow
 from daihuo.core.db import after_commit
+from daihuo.core.errors import AppError
 from daihuo.core.ids import new_id
 from daihuo.core.pagination import PageParams
 from daihuo.ledger import service as ledger
@@ -173,6 +175,25 @@ async def _emit(
     refund_id: str | None = None,
     hub: OrderEventHub = HUB,
 ) -> None:
+    event = _event_of(order, type_, at=at, amount=amount, qty=qty, refund_id=refund_id)
+    await repo.add_outbox([(event["id"], type_, order.id, event, at)])
+
+    async def publish() -> None:
+        hub.publish([event])
+
+    after_commit(session, publish)
+
+
+def _event_of(
+    order: Order,
+    type_: str,
+    *,
+    at: datetime,
+    amount: int,
+    qty: int | None,
+    refund_id: str | None = None,
+) -> dict[str, Any]:
+    """The spec event (``order_created``, ``order_paid``, ``order_refunded``) of an order."""
     meta: dict[str, Any] = {
         "merchant": order.merchant_id,
         "supplier": order.supplier_id,
@@ -186,7 +207,7 @@ async def _emit(
         meta["refund"] = refund_id
     if order.address_hash is not None:
         meta["addr"] = order.address_hash
-    event = order_event(
+    return order_event(
         type_,
         event_id=new_id("evt"),
         at=at,
@@ -198,12 +219,6 @@ async def _emit(
         amount=amount,
         meta=meta,
     )
-    await repo.add_outbox([(event["id"], type_, order.id, event, at)])
-
-    async def publish() -> None:
-        hub.publish([event])
-
-    after_commit(session, publish)
 
 
 async def _apply(
@@ -253,6 +268,41 @@ async def _record_creation(
     await repo.flush()
 
 
+def _new_order(
+    buyer_id: str,
+    data: OrderCreate,
+    offer: catalog.Offer,
+    *,
+    order_id: str,
+    now: datetime,
+    discount: int,
+) -> Order:
+    gross = order_amount(offer.unit_price, data.quantity)
+    return Order(
+        id=order_id,
+        state=OrderState.created.value,
+        buyer_id=buyer_id,
+        merchant_id=offer.merchant_id,
+        supplier_id=offer.supplier_id,
+        item_id=offer.item_id,
+        product_id=offer.product_id,
+        sku_id=offer.sku_id,
+        title=offer.title,
+        quantity=data.quantity,
+        unit_price=offer.unit_price,
+        amount=gross - discount,
+        discount=discount,
+        coupon_id=data.coupon_id,
+        commission_bps=offer.commission_bps,
+        refunded_amount=0,
+        quota_taken=offer.max_per_user is not None,
+        session=data.session or shop_session(offer.merchant_id),
+        created_at=now,
+        updated_at=now,
+        **_delivery(data.address),
+    )
+
+
 async def place_order(
     session: AsyncSession,
     ctx: Principal,
@@ -271,7 +321,6 @@ async def place_order(
         raise errors.QuantityTooLarge(f"At most {max_quantity} units per order.")
     offer = await catalog.offer_for(session, data.item_id, data.sku_id)
     repo = OrdersRepository(session, party_of(ctx))
-    limited = offer.max_per_user is not None
     if offer.max_per_user is not None and not await repo.take_quota(
         ctx.user_id, offer.product_id, data.quantity, offer.max_per_user
     ):
@@ -295,29 +344,7 @@ async def place_order(
             order_id=order_id,
             now=now,
         )
-    order = Order(
-        id=order_id,
-        state=OrderState.created.value,
-        buyer_id=ctx.user_id,
-        merchant_id=offer.merchant_id,
-        supplier_id=offer.supplier_id,
-        item_id=offer.item_id,
-        product_id=offer.product_id,
-        sku_id=offer.sku_id,
-        title=offer.title,
-        quantity=data.quantity,
-        unit_price=offer.unit_price,
-        amount=gross - discount,
-        discount=discount,
-        coupon_id=data.coupon_id,
-        commission_bps=offer.commission_bps,
-        refunded_amount=0,
-        quota_taken=limited,
-        session=data.session or shop_session(offer.merchant_id),
-        created_at=now,
-        updated_at=now,
-        **_delivery(data.address),
-    )
+    order = _new_order(ctx.user_id, data, offer, order_id=order_id, now=now, discount=discount)
     await _record_creation(session, repo, order, ctx.user_id, now=now, hub=hub)
     try:
         await catalog.reserve_stock(session, order.sku_id, order.quantity)
@@ -326,6 +353,142 @@ async def place_order(
             "Out of stock: fewer units are left than you asked for.", sku_id=order.sku_id
         ) from exc
     return order
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """One buyer's ``POST /orders``, queued for the group-commit writer."""
+
+    ctx: Principal
+    data: OrderCreate
+    max_quantity: int
+
+
+class OrderPlacement:
+    """Orders as a group of the group-commit writer (core/batch.py): the writer hands
+    every queued order of a batch to :func:`place_orders` at once."""
+
+    def __init__(self, hub: OrderEventHub = HUB) -> None:
+        self.hub = hub
+
+    async def run_one(self, session: AsyncSession, request: OrderRequest) -> Order:
+        return await place_order(
+            session, request.ctx, request.data, max_quantity=request.max_quantity, hub=self.hub
+        )
+
+    async def run_many(
+        self, session: AsyncSession, requests: list[OrderRequest]
+    ) -> list[Order | Exception]:
+        return await place_orders(session, requests, hub=self.hub)
+
+
+PLACEMENT = OrderPlacement()
+
+
+async def place_orders(
+    session: AsyncSession, requests: Sequence[OrderRequest], *, hub: OrderEventHub = HUB
+) -> list[Order | Exception]:
+    """Many buyers' orders in one go, each answered with its order or its error.
+
+    The same rules as :func:`place_order`, in fewer statements: each distinct showcase
+    item is read once; each SKU's stock is reserved by one conditional UPDATE for the
+    sum of its orders (or, when that many units are not left, order by order in
+    arrival order, so exactly the units there are get sold); the orders, their history
+    and their events are inserted as multi-row INSERTs. Orders that need more than that
+    — a coupon to spend, a per-person limit, an item that cannot be bought, a quantity
+    over the limit — go through :func:`place_order` one by one, each in its own
+    SAVEPOINT, so that a refused one leaves nothing behind.
+    """
+    outcomes: list[Order | Exception | None] = [None] * len(requests)
+    offers: dict[tuple[str, str], catalog.Offer | None] = {}
+    by_sku: dict[str, list[tuple[int, catalog.Offer]]] = {}
+    alone: list[int] = []
+    for i, request in enumerate(requests):
+        data = request.data
+        if data.quantity > request.max_quantity or data.coupon_id is not None:
+            alone.append(i)
+            continue
+        key = (data.item_id, data.sku_id)
+        if key not in offers:
+            try:
+                offers[key] = await catalog.offer_for(session, *key)
+            except AppError:  # read-only so far: the order's own path will say why
+                offers[key] = None
+        offer = offers[key]
+        if offer is None or offer.max_per_user is not None:
+            alone.append(i)
+        else:
+            by_sku.setdefault(offer.sku_id, []).append((i, offer))
+    placed: list[Order] = []
+    now = utcnow()
+    for sku_id, wanted in by_sku.items():
+        total = sum(requests[i].data.quantity for i, _ in wanted)
+        if await catalog.try_reserve_stock(session, sku_id, total):
+            got = wanted
+        else:
+            got = []
+            for i, offer in wanted:
+                if await catalog.try_reserve_stock(session, sku_id, requests[i].data.quantity):
+                    got.append((i, offer))
+                else:
+                    outcomes[i] = errors.OutOfStock(
+                        "Out of stock: fewer units are left than you asked for.", sku_id=sku_id
+                    )
+        for i, offer in got:
+            request = requests[i]
+            assert request.ctx.user_id is not None
+            order = _new_order(
+                request.ctx.user_id, request.data, offer, order_id=new_id("ord"), now=now,
+                discount=0,
+            )  # fmt: skip
+            outcomes[i] = order
+            placed.append(order)
+    if placed:
+        await _record_creations(session, placed, now=now, hub=hub)
+    for i in alone:
+        outcomes[i] = await _alone(session, requests[i], hub)
+    assert all(o is not None for o in outcomes)
+    return [o for o in outcomes if o is not None]
+
+
+async def _record_creations(
+    session: AsyncSession, orders: list[Order], *, now: datetime, hub: OrderEventHub
+) -> None:
+    """:func:`_record_creation` for many orders: three multi-row INSERTs."""
+    repo = OrdersRepository(session, SYSTEM)
+    session.add_all(orders)
+    await repo.flush()
+    events = []
+    for order in orders:
+        _history(repo, order, OrderAction.create, None, actor=Actor.buyer,
+                 actor_id=order.buyer_id, at=now)  # fmt: skip
+        events.append(
+            _event_of(order, "order_created", at=now, amount=order.amount, qty=order.quantity)
+        )
+    await repo.add_outbox([(e["id"], "order_created", e["order"], e, now) for e in events])
+    await repo.flush()
+
+    async def publish() -> None:
+        hub.publish(events)
+
+    after_commit(session, publish)
+
+
+async def _alone(
+    session: AsyncSession, request: OrderRequest, hub: OrderEventHub
+) -> Order | Exception:
+    """One order through :func:`place_order` in its own SAVEPOINT: refused, it leaves no
+    rows and no after-commit hooks."""
+    hooks = session.info.setdefault("after_commit", [])
+    mark = len(hooks)
+    try:
+        async with session.begin_nested():
+            return await place_order(
+                session, request.ctx, request.data, max_quantity=request.max_quantity, hub=hub
+            )
+    except AppError as exc:
+        del hooks[mark:]
+        return exc
 
 
 async def place_flash_order(

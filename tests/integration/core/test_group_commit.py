@@ -170,3 +170,85 @@ async def test_a_stopped_writer_refuses_work(db: Database) -> None:
     with pytest.raises(WriterStopped):
         await w.run(insert(2), tenant_id=None)
     assert await rows(db) == [1]
+
+
+class Inserts:
+    """A group that inserts its payloads in one statement, refusing odd ids or the ids in
+    ``refuse``; ``explode`` makes run_many fail as a whole after writing."""
+
+    def __init__(self, *, explode: bool = False) -> None:
+        self.explode = explode
+        self.runs: list[list[int]] = []
+        self.alone: list[int] = []
+        self.hooks: list[int] = []
+
+    async def run_one(self, session: AsyncSession, n: int) -> int:
+        self.alone.append(n)
+        return await insert(n, fail=n % 2 == 1, hooks=self.hooks)(session)
+
+    async def run_many(self, session: AsyncSession, ns: list[int]) -> list[int | Exception]:
+        self.runs.append(list(ns))
+        good = [n for n in ns if n % 2 == 0]
+        await session.execute(
+            text("INSERT INTO gc_probe (id, tag) VALUES (:i, 'g')"), [{"i": n} for n in good]
+        )
+        if self.explode:
+            raise Boom("all at once")
+        hooks = self.hooks
+
+        async def hook() -> None:
+            hooks.extend(good)
+
+        after_commit(session, hook)
+        return [n if n % 2 == 0 else Boom(n) for n in ns]
+
+
+async def test_grouped_units_run_together_and_refused_ones_leave_nothing(
+    db: Database, writer: GroupCommit
+) -> None:
+    group = Inserts()
+    results = await asyncio.gather(
+        *(writer.run_grouped(group, n, tenant_id=None) for n in range(10)),
+        return_exceptions=True,
+    )
+    assert [r if isinstance(r, int) else type(r) for r in results] == [
+        n if n % 2 == 0 else Boom for n in range(10)
+    ]
+    assert await rows(db) == [0, 2, 4, 6, 8]
+    assert sorted(group.hooks) == [0, 2, 4, 6, 8]
+    # All ten queued while the writer was idle: one run of ten, nobody alone.
+    assert group.runs == [list(range(10))]
+    assert group.alone == []
+
+
+async def test_a_group_that_fails_as_a_whole_is_retried_one_by_one(
+    db: Database, writer: GroupCommit
+) -> None:
+    group = Inserts(explode=True)
+    results = await asyncio.gather(
+        *(writer.run_grouped(group, n, tenant_id=None) for n in range(6)),
+        return_exceptions=True,
+    )
+    assert [r if isinstance(r, int) else type(r) for r in results] == [0, Boom, 2, Boom, 4, Boom]
+    # The failed run's rows are gone; each unit ran alone once.
+    assert await rows(db) == [0, 2, 4]
+    assert sorted(group.alone) == list(range(6))
+    assert sorted(group.hooks) == [0, 2, 4]
+
+
+async def test_groups_split_at_other_work_and_other_tenant_scopes(
+    db: Database, writer: GroupCommit
+) -> None:
+    group = Inserts()
+    calls = [
+        writer.run_grouped(group, 0, tenant_id=None),
+        writer.run_grouped(group, 2, tenant_id=None),
+        writer.run(insert(100), tenant_id=None),
+        writer.run_grouped(group, 4, tenant_id=None),
+        writer.run_grouped(group, 6, tenant_id="ten_other"),
+        writer.run_grouped(group, 8, tenant_id="ten_other"),
+    ]
+    assert await asyncio.gather(*calls) == [0, 2, 100, 4, 6, 8]
+    assert group.runs == [[0, 2], [6, 8]]
+    assert group.alone == [4]
+    assert await rows(db) == [0, 2, 4, 6, 8, 100]

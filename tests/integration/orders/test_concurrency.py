@@ -5,6 +5,7 @@ the SKU ends with 0 available and 50 reserved. On SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import random
 from pathlib import Path
 
 import httpx
@@ -59,3 +60,62 @@ async def test_concurrent_purchases_never_oversell(database_url: str, tmp_path: 
         database_url, "SELECT count(*) FROM order_outbox WHERE type = 'order_created'"
     )
     assert created == [(STOCK,)]
+
+
+async def test_a_mixed_race_keeps_every_rule_when_orders_are_placed_together(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The writer places concurrent orders together (orders/service.place_orders); a
+    race that mixes quantities, a per-person limit, unknown items and oversize
+    quantities must end exactly as if they had been placed one by one."""
+    rng = random.Random(11)
+    settings = make_settings(database_url, tmp_path, order_max_quantity=3, **FAST)
+    async with client_for(settings) as client:
+        hot = await create_shop(client, database_url, stock=40, buyers=12)
+        limited = await create_shop(
+            client, database_url, stock=100, platform=hot.platform, max_per_user=1
+        )
+        plan = []
+        for i in range(120):
+            buyer = hot.buyers[i % len(hot.buyers)]
+            kind = rng.choice(["hot", "hot", "hot", "limited", "unknown", "too-many"])
+            shop = limited if kind == "limited" else hot
+            body = {"item_id": shop.item_id, "sku_id": shop.sku_id,
+                    "quantity": rng.randint(1, 3)}  # fmt: skip
+            if kind == "unknown":
+                body["item_id"] = "shw_01NOSUCHITEM0000000000000"
+            if kind == "too-many":
+                body["quantity"] = 4
+            plan.append((kind, buyer, body))
+        answers = await asyncio.gather(
+            *(client.post("/api/v1/orders", json=b, headers=u.headers) for _, u, b in plan)
+        )
+
+    available, reserved, sold = await stock(database_url, hot.sku_id)
+    placed = 0
+    per_buyer: dict[str, int] = {}
+    for (kind, buyer, body), r in zip(plan, answers, strict=True):
+        if kind == "unknown":
+            assert r.status_code == 404, r.text
+        elif kind == "too-many":
+            assert r.json()["type"] == "urn:daihuo:problem:quantity-too-large", r.text
+        elif kind == "limited" and r.status_code == 201:
+            per_buyer[buyer.email] = per_buyer.get(buyer.email, 0) + body["quantity"]
+        elif kind == "limited":
+            assert r.json()["type"] == "urn:daihuo:problem:purchase-limit-reached", r.text
+        elif r.status_code == 201:
+            placed += body["quantity"]
+        else:
+            # Refused only if it asked for more than was left at the very end.
+            assert r.json()["type"] == "urn:daihuo:problem:out-of-stock", r.text
+            assert body["quantity"] > available
+    assert (placed, available + reserved + sold) == (reserved, 40)
+    assert per_buyer and all(q == 1 for q in per_buyer.values())  # max_per_user=1
+    created = sum(1 for r in answers if r.status_code == 201)
+    assert await rows(database_url, "SELECT count(*) FROM orders") == [(created,)]
+    assert await rows(
+        database_url, "SELECT count(*) FROM order_history WHERE action = 'create'"
+    ) == [(created,)]
+    assert await rows(
+        database_url, "SELECT count(*) FROM order_outbox WHERE type = 'order_created'"
+    ) == [(created,)]
