@@ -34,12 +34,17 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def _measure(
-    port: int, pid: int, conns: int, seconds: float, path: str, header: str = ""
+    port: int, pid: int, conns: int, seconds: float, path: str, header: str = "", body: str = ""
 ) -> tuple[float, float]:
-    """Requests/s and the server's CPU milliseconds per request."""
+    """Requests/s and the server's CPU milliseconds per request (``body``: POST, see
+    ``_rawload.py``)."""
     before = _cpu_seconds(pid)
     load = [sys.executable, str(HERE / "_rawload.py"), str(port), str(conns), str(seconds)]
-    out = subprocess.run([*load, path, header], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [*load, path, header, *([body] if body else [])], capture_output=True, text=True
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"load generator failed: {(out.stderr or out.stdout)[-500:]}")
     rate = float(out.stdout.strip())
     cpu = _cpu_seconds(pid) - before
     return rate, 1000 * cpu / max(rate * seconds, 1)

@@ -1,23 +1,27 @@
 """Orders created and paid per second through the HTTP API, against the database's own
 ceiling for the same stock reservation.
 
-One server process (``daihuo serve``, uvicorn) per engine; the load comes from this
-process over loopback with 1 and 32 concurrent clients. A client's order is three
-requests: ``POST /orders`` (reserves stock with a conditional UPDATE), ``POST
-/orders/{id}/pay`` (a payment at the sandbox provider) and the sandbox pay page's
-"pay" button; the provider then calls the signed webhook, which marks the order paid.
-A case's time runs from the first request until the database shows every order of the
-case paid. Two targets: one hot SKU everyone buys, and 1,000 products bought at random.
-"create" rows time ``POST /orders`` alone.
+One server process (``daihuo serve``, uvicorn) per engine, with 1 and 32 concurrent
+clients, for one hot SKU everyone buys and for 1,000 products bought in turn.
+
+* "created" rows: ``POST /orders`` (reserves stock with a conditional UPDATE) sent by
+  the lean load generator of ``bench/_rawload.py`` in its own process (raw keep-alive
+  sockets, microseconds per request), so that the rate is the server's; the row also
+  gives the server's CPU milliseconds per order.
+* "created+paid" rows: a client's order is three requests from httpx clients in this
+  process — ``POST /orders``, ``POST /orders/{id}/pay`` (a payment at the sandbox
+  provider) and the sandbox pay page's "pay" button; the provider then calls the
+  signed webhook, which marks the order paid. The time runs from the first request
+  until the database shows every order of the case paid. httpx costs ~2 ms of CPU per
+  request on these two cores, so these rows measure the client as much as the server.
 
 Baseline, measured in the same run: the bare conditional UPDATE (``available -= 1,
 reserved += 1 WHERE id = ? AND available >= 1``), one transaction each, from 1 and 32
 connections straight to the database (sqlite3 with the app's pragmas; asyncpg). It is
 the ceiling of a transaction-per-order design on that row; the ratio says how much of
-it the whole HTTP path (auth, idempotency, order rows, history, outbox, payment rows,
-webhook) keeps. A second reference, the HTTP floor: authenticated ``GET /api/v1/me``
-per second on the same server with the same clients (``of_http_floor`` in the JSON is
-orders/s ÷ that) — the most any order path through this Python stack could reach.
+it the whole HTTP path keeps. A second reference, the HTTP floor: authenticated ``GET
+/api/v1/me`` per second on the same server with the same lean client
+(``of_http_floor`` in the JSON is orders/s ÷ that).
 
 PostgreSQL runs when ``DAIHUO_TEST_POSTGRES_URL`` is set. Both engines' durability
 is the app's: SQLite in WAL with ``synchronous=FULL`` (core/db.py), PostgreSQL with
@@ -28,6 +32,7 @@ with the server.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import secrets
@@ -344,31 +349,6 @@ async def _load(
         return orders / (time.perf_counter() - started)
 
 
-async def _floor(server: Server, seed: dict[str, Any], *, clients: int, requests: int) -> float:
-    """Authenticated ``GET /api/v1/me`` per second: what the HTTP stack alone allows.
-
-    Same server, same client, same bearer-token lookup as an order, no write: no order
-    path on this process can be faster than this, whatever its database does.
-    """
-    limits = httpx.Limits(max_connections=clients + 4, max_keepalive_connections=clients + 4)
-    left = requests
-    tokens = seed["tokens"]
-    async with httpx.AsyncClient(base_url=server.base, limits=limits, timeout=120) as http:
-
-        async def client(n: int) -> None:
-            nonlocal left
-            headers = {"Authorization": f"Bearer {tokens[n % len(tokens)]}"}
-            while left > 0:
-                left -= 1
-                r = await http.get("/api/v1/me", headers=headers)
-                if r.status_code != 200:
-                    raise RuntimeError(f"/me refused: {r.status_code} {r.text[:200]}")
-
-        started = time.perf_counter()
-        await asyncio.gather(*(client(n) for n in range(clients)))
-        return requests / (time.perf_counter() - started)
-
-
 # --- the baseline ---------------------------------------------------------------------------
 
 UPDATE_SQLITE = (
@@ -454,7 +434,35 @@ async def _ceiling(url: str, skus: list[str], clients: int, updates: int) -> flo
 # --- one engine -----------------------------------------------------------------------------
 
 
+def _bodies(seed: dict[str, Any], target: str) -> str:
+    """The orders' JSON bodies, one per line: the hot SKU, or the 1,000 products in a
+    shuffled order (the load generator sends them in turn)."""
+    items = [seed["hot"]] if target == "hot" else list(seed["spread"])
+    random.Random(3).shuffle(items)
+    lines = [
+        json.dumps({"item_id": item, "sku_id": sku, "quantity": 1, "session": "bench"})
+        for item, sku in items
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _order_row(
+    engine: str, what: str, clients: int, label: str, rate: float, ceiling: float,
+    floors: dict[int, float],
+) -> dict[str, Any]:  # fmt: skip
+    return {
+        "case": f"{engine} {what} {clients} client(s): orders {label}",
+        "value": round(rate, 1),
+        "unit": "orders/s",
+        "baseline": round(ceiling, 1),
+        "ratio": round(rate / ceiling, 4),
+        "of_http_floor": round(rate / floors[clients], 3),
+    }
+
+
 async def _engine(engine: str, url: str, tmp: Path, quick: bool) -> list[dict[str, Any]]:
+    from bench.http_floor import _measure
+
     seed = await _seed(url, buyers=64)
     data_dir = tmp / engine
     data_dir.mkdir(exist_ok=True)
@@ -466,36 +474,40 @@ async def _engine(engine: str, url: str, tmp: Path, quick: bool) -> list[dict[st
             skus = [seed["hot"][1]] if target == "hot" else [s for _, s in seed["spread"]]
             for clients in (1, 32):
                 n = (40 if clients == 1 else 160) if quick else (150 if clients == 1 else 600)
+                seconds = 3.0 if quick else 8.0
                 base_n = 2000 if quick else 10_000
                 ceiling = await _ceiling(url, skus, clients, base_n)
                 what = "hot SKU" if target == "hot" else f"{PRODUCTS} products"
+                header = f"Authorization: Bearer {seed['tokens'][0]}"
                 if clients not in floors:
-                    floor = floors[clients] = await _floor(
-                        server, seed, clients=clients, requests=n * 2
+                    floor, cpu = _measure(
+                        server.port, server.proc.pid, clients, seconds, "/api/v1/me", header
                     )
+                    floors[clients] = floor
                     rows.append(
                         {
                             "case": f"{engine} {clients} client(s): authenticated GET /me"
                             " (HTTP stack alone)",
                             "value": round(floor, 1),
                             "unit": "requests/s",
+                            "server_cpu_ms": round(cpu, 3),
                         }
                     )
-                for pay in (False, True):
-                    rate = await _load(
-                        server, url, seed, target=target, clients=clients, orders=n, pay=pay
-                    )
-                    label = "created+paid" if pay else "created"
-                    rows.append(
-                        {
-                            "case": f"{engine} {what} {clients} client(s): orders {label}",
-                            "value": round(rate, 1),
-                            "unit": "orders/s",
-                            "baseline": round(ceiling, 1),
-                            "ratio": round(rate / ceiling, 4),
-                            "of_http_floor": round(rate / floors[clients], 3),
-                        }
-                    )
+                bodies = tmp / f"{engine}-{target}.jsonl"
+                bodies.write_text(_bodies(seed, target), encoding="utf-8")
+                rate, cpu = _measure(
+                    server.port, server.proc.pid, clients, seconds, "/api/v1/orders", header,
+                    f"@{bodies}",
+                )  # fmt: skip
+                rows.append(_order_row(engine, what, clients, "created", rate, ceiling, floors))
+                rows[-1]["server_cpu_ms"] = round(cpu, 3)
+                rate = await _load(
+                    server, url, seed, target=target, clients=clients, orders=n, pay=True
+                )
+                rows.append(
+                    _order_row(engine, what, clients, "created+paid (httpx clients)", rate,
+                               ceiling, floors)
+                )  # fmt: skip
     finally:
         server.stop()
     return rows
