@@ -3,19 +3,22 @@ and role rules — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import httpx
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from daihuo.config import Settings
-from daihuo.core.clock import utcnow
 from daihuo.core.db import Database
-from daihuo.tenancy.models import AuthToken, User
+from daihuo.tenancy.models import User
 
 from tests.conftest import client_for
-from tests.fixtures import PASSWORD, create_api_key, create_member, create_user
+from tests.fixtures import (
+    PASSWORD,
+    create_api_key,
+    create_member,
+    create_user,
+    expire_all_tokens,
+)
 
 
 async def count_users(url: str) -> int:
@@ -122,13 +125,7 @@ async def test_an_expired_token_is_refused_with_its_own_type(
     client: httpx.AsyncClient, settings: Settings
 ) -> None:
     user = await create_user(client)
-    db = Database(settings.database_url)
-    try:
-        async with db.session(all_tenants=True) as s:
-            await s.execute(update(AuthToken).values(expires_at=utcnow() - timedelta(seconds=1)))
-            await s.commit()
-    finally:
-        await db.dispose()
+    await expire_all_tokens(settings.database_url)
     r = await client.get("/api/v1/me", headers=user.headers)
     assert r.status_code == 401
     assert r.json()["type"] == "urn:daihuo:problem:token-expired"

@@ -5,18 +5,15 @@ seen once the cache's time is up; with the time set to 0 nothing is cached."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import text, update
+from sqlalchemy import text
 
-from daihuo.core.clock import utcnow
 from daihuo.core.db import Database
-from daihuo.tenancy.models import AuthToken
 
 from tests.conftest import client_for, make_settings
-from tests.fixtures import create_member, create_user
+from tests.fixtures import create_member, create_user, expire_all_tokens
 
 
 async def permissions(client: httpx.AsyncClient, headers: dict[str, str]) -> list[str]:
@@ -81,13 +78,7 @@ async def test_a_bulk_orm_update_in_this_process_is_seen_at_once(
 ) -> None:
     user = await create_user(client)
     assert (await client.get("/api/v1/me", headers=user.headers)).status_code == 200
-    db = Database(database_url)
-    try:
-        async with db.session(all_tenants=True) as s:
-            await s.execute(update(AuthToken).values(expires_at=utcnow() - timedelta(seconds=1)))
-            await s.commit()
-    finally:
-        await db.dispose()
+    await expire_all_tokens(database_url)
     r = await client.get("/api/v1/me", headers=user.headers)
     assert r.status_code == 401
     assert r.json()["type"] == "urn:daihuo:problem:token-expired"
